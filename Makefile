@@ -1,0 +1,52 @@
+# codegap: two commands for a newcomer — `make book` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+CODEGAP := $(VENV)/bin/codegap
+# The stamp changes whenever requirements.txt changes, so `make` reinstalls then.
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+MODEL ?= local/qwen2.5-coder-0.5b
+
+.PHONY: help install book site test validate browser clean
+
+help:
+	@echo "make book   - install, prepare the embedded model, run the live checks, fetch literature, build _build/html"
+	@echo "make test   - install and run the test suite (builds the book and checks it in headless Chromium)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+validate: install
+	$(CODEGAP) validate
+
+# Headless Chromium for the browser checks (Debian package; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+-include mk/models.mk
+-include mk/fetch.mk
+
+book: install validate
+	$(MAKE) model
+	$(CODEGAP) run --model $(MODEL)
+	$(MAKE) fetch-offline
+	$(CODEGAP) book
+
+# Rebuild the site from what is recorded, without running anything.
+site: install
+	$(CODEGAP) book
+
+test: install browser
+	$(PY) -m pytest
+
+clean:
+	rm -rf _build book/generated

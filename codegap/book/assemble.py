@@ -1,0 +1,90 @@
+"""Write every generated page of the book into `book/generated/`.
+
+The generated folder is build output (never committed): it is rebuilt from
+`claims/`, `results/` and `literature/` each time, so no fact is written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from codegap.book import claim_page, dashboard, literature, methods
+from codegap.claims import Claim, load_claims
+from codegap.results import RunRecord, iter_records, latest_per_model, model_slug
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _copy_run_notebooks(claims: list[Claim], records: list[RunRecord], repo: Path, out: Path) -> dict[str, dict[str, str]]:
+    """Copy the latest executed notebook of each (claim, model) into the book.
+
+    Returns {claim: {model: docname relative to the claim pages}}. A title cell
+    is prepended so each notebook page says which claim, model and run it shows.
+    """
+    pages: dict[str, dict[str, str]] = {}
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    for c in claims:
+        for model, rec in latest_per_model(records, c.id).items():
+            if not rec.notebook:
+                continue
+            src = repo / rec.notebook
+            if not src.exists():
+                raise FileNotFoundError(f"{rec.run_id}: notebook: {src} is missing (results record names it)")
+            nb = nbformat.read(src, as_version=4)
+            title = nbformat.v4.new_markdown_cell(
+                f"# {c.title}: `{model}`\n\nExecuted notebook of run `{rec.run_id}` "
+                f"({rec.date:%Y-%m-%d %H:%M} UTC), verdict **{rec.verdict}**. "
+                f"Back to the claim: {{ref}}`claim-{c.id}`."
+            )
+            # Drop the notebook's own top-level heading so the page has one title.
+            cells = list(nb.cells)
+            if cells and cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# "):
+                lines = cells[0].source.lstrip().splitlines()[1:]
+                cells[0] = nbformat.v4.new_markdown_cell("\n".join(lines)) if any(l.strip() for l in lines) else None
+            nb.cells = [title] + [x for x in cells if x is not None]
+            name = f"{c.id}--{model_slug(model)}"
+            nbformat.write(nb, runs / f"{name}.ipynb")
+            pages.setdefault(c.id, {})[model] = f"../runs/{name}"
+    return pages
+
+
+def assemble(repo: Path = REPO) -> Path:
+    """Regenerate `repo/book/generated/` from `repo`'s claims, results and literature."""
+    claims = load_claims(repo / "claims")
+    records = iter_records(repo / "results")
+    out = repo / "book" / "generated"
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "claims").mkdir(parents=True)
+    run_pages = _copy_run_notebooks(claims, records, repo, out)
+    lit = literature.load(repo)
+    for c in claims:
+        page = claim_page.render(c, records, run_pages.get(c.id, {}), literature.section(c, lit.get(c.id)))
+        (out / "claims" / f"{c.id}.md").write_text(page, encoding="utf-8")
+    flags = {c.id: literature.flag(lit.get(c.id)) for c in claims}
+    (out / "dashboard.md").write_text(dashboard.render(claims, records, flags), encoding="utf-8")
+    (out / "verdict_rules.md").write_text(methods.verdict_rules(claims), encoding="utf-8")
+    (out / "literature_rule.md").write_text(literature.rule_text(), encoding="utf-8")
+    (out / "notebooks.md").write_text(_notebooks_index(run_pages), encoding="utf-8")
+    (out / "manifest.json").write_text(json.dumps({
+        "claims": [c.id for c in claims], "records": len(records),
+        "run_pages": run_pages,
+    }, indent=2), encoding="utf-8")
+    return out
+
+
+def _notebooks_index(run_pages: dict[str, dict[str, str]]) -> str:
+    lines = ["# Executed notebooks\n",
+             "The latest executed notebook of every claim and model, exactly as `codegap run` saved it "
+             "(older runs stay in `results/notebooks/`).\n"]
+    if not run_pages:
+        lines.append("No notebook has been executed yet.\n")
+    for claim_id, models in sorted(run_pages.items()):
+        for model, doc in sorted(models.items()):
+            lines.append(f"- {{doc}}`{claim_id} on {model} <{doc.replace('../', '')}>`")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,119 @@
+"""Altair charts rendered to static SVG with vl-convert.
+
+Why static SVG: Altair's default HTML output loads vega from a CDN and renders
+blank offline. An inline SVG needs no JavaScript at all, so the built site
+works on a machine with no network and in any browser.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+VERDICT_COLORS = {
+    "holds": "#2e7d32",
+    "does not hold": "#c62828",
+    "inconclusive": "#9e9e9e",
+    "not run": "#eeeeee",
+    "no live check": "#ffffff",
+}
+
+
+def to_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a chart to an SVG string without any network access."""
+    return vlc.vegalite_to_svg(chart.to_dict())
+
+
+def html_block(chart: alt.TopLevelMixin, caption: str) -> str:
+    """A MyST raw-HTML block holding the chart; the caption doubles as alt text."""
+    svg = to_svg(chart).replace("\n", " ")
+    return (
+        "```{raw} html\n"
+        f'<figure class="codegap-chart" role="img" aria-label="{caption}">{svg}'
+        f"<figcaption>{caption}</figcaption></figure>\n"
+        "```\n"
+    )
+
+
+def metrics_chart(df: pd.DataFrame) -> alt.Chart:
+    """Point estimate and 95% interval of each metric, one row per metric, colour by model.
+
+    `df` columns: metric, model, value, ci_low, ci_high, n, verdict.
+    """
+    base = alt.Chart(df).encode(
+        y=alt.Y("model:N", title=None),
+        color=alt.Color("model:N", legend=None),
+    )
+    rule = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("ci_low:Q", title="estimate with 95% interval"), x2="ci_high:Q"
+    )
+    point = base.mark_point(filled=True, size=70).encode(
+        x="value:Q", tooltip=["model", "metric", "value", "ci_low", "ci_high", "n"]
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 3], color="#555").encode(x="x:Q")
+    return (
+        alt.layer(zero, rule, point, data=df)
+        .properties(width=420, height=alt.Step(22))
+        .facet(row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")), data=df)
+        .resolve_scale(x="independent")
+    )
+
+
+def history_chart(df: pd.DataFrame) -> alt.Chart:
+    """Verdict of every run over time, one row per model (flips show as colour changes)."""
+    return (
+        alt.Chart(df)
+        .mark_point(filled=True, size=90, shape="square")
+        .encode(
+            x=alt.X("date:T", title="run date"),
+            y=alt.Y("model:N", title=None),
+            color=alt.Color(
+                "verdict:N",
+                scale=alt.Scale(domain=list(VERDICT_COLORS)[:3], range=list(VERDICT_COLORS.values())[:3]),
+                legend=alt.Legend(orient="bottom", title="verdict"),
+            ),
+            tooltip=["model", "date", "verdict", "run_id"],
+        )
+        .properties(width=420, height=alt.Step(26))
+    )
+
+
+def matrix_chart(df: pd.DataFrame) -> alt.Chart:
+    """Claims x models verdict matrix. `df` columns: claim, model, verdict."""
+    domain = list(VERDICT_COLORS)
+    base = alt.Chart(df).encode(
+        x=alt.X("model:N", title=None, axis=alt.Axis(labelAngle=-30, orient="top")),
+        y=alt.Y("claim:N", title=None, sort=None),
+    )
+    cells = base.mark_rect(stroke="#bbb").encode(
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=domain, range=list(VERDICT_COLORS.values())),
+                        legend=alt.Legend(orient="bottom", title="verdict"))
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text="verdict:N",
+        color=alt.condition(
+            alt.FieldOneOfPredicate(field="verdict", oneOf=["holds", "does not hold"]),
+            alt.value("white"), alt.value("#333"),
+        ),
+    )
+    return (cells + text).properties(width=alt.Step(130), height=alt.Step(24))
+
+
+def timeline_chart(df: pd.DataFrame) -> alt.Chart:
+    """When each claim was dated by its note, and when its primary papers appeared.
+
+    `df` columns: claim, date, kind ("claim date (note)" / "primary paper"), label.
+    """
+    return (
+        alt.Chart(df)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("claim:N", title=None, sort=None),
+            shape=alt.Shape("kind:N", legend=alt.Legend(orient="bottom", title=None)),
+            color=alt.Color("kind:N", legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["claim", "kind", "label", alt.Tooltip("date:T", format="%Y-%m-%d")],
+        )
+        .properties(width=520, height=alt.Step(22))
+    )

@@ -1,0 +1,172 @@
+"""One page per claim, generated from its YAML record, its results and its literature."""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Mapping
+
+import pandas as pd
+
+from codegap.book import charts
+from codegap.book.markdown import admonition, arxiv_link, badge, fmt_num, table
+from codegap.claims import Anchor, Claim, Experiment
+from codegap.provenance import check_numbers, flags
+from codegap.results import RunRecord, latest_per_model, verdict_flips
+
+
+def _anchor_ref(a: Anchor) -> str:
+    if a.arxiv:
+        return arxiv_link(a.arxiv)
+    if a.url:
+        return f"[web page]({a.url})"
+    return html.escape(a.citation or "")
+
+
+def _sources(claim: Claim) -> str:
+    rows = [(f"`{s.file}`", s.locator, s.date_given) for s in claim.sources]
+    return "## Where the claim comes from\n\n" + table(["source note", "where", "date the note gives"], rows)
+
+
+def _anchors(claim: Claim) -> str:
+    out = ["## Primary sources\n"]
+    for a in claim.anchors:
+        out.append(f"**{html.escape(a.title)}** — {_anchor_ref(a)}, first public {a.date:%d %B %Y}, "
+                   f"*{a.relation.replace('-', ' ')}*.\n")
+        if a.note:
+            out.append(f"\n{a.note}\n")
+        if a.numbers:
+            out.append("\n" + table(
+                ["metric", "model", "reported", "where"],
+                [(n.metric, n.model, fmt_num(n.value, n.unit), n.where) for n in a.numbers],
+            ))
+        out.append("\n")
+    return "\n".join(out)
+
+
+def _provenance(claim: Claim) -> str:
+    out = []
+    fl = flags(claim)
+    if fl:
+        body = "\n".join(f"- **{f.kind}:** {f.message}" for f in fl)
+        out.append(admonition("warning", f"Provenance flags ({len(fl)})", body))
+    for note in claim.provenance_notes:
+        out.append(admonition("note", "Provenance note", note))
+    checks = check_numbers(claim)
+    if checks:
+        rows = []
+        for c in checks:
+            pub = fmt_num(c.published.value, c.published.unit) if c.published else "—"
+            status = {"agrees": "✓ agrees", "differs": "⚠ differs",
+                      "unverified": "unverified (no primary number)",
+                      "anchor number missing": "⚠ anchor has no such number"}[c.status]
+            rows.append((c.seed.metric, c.seed.model, fmt_num(c.seed.value, c.seed.unit), pub, status))
+        out.append("### Numbers the source notes quote, against the primary source\n\n" + table(
+            ["metric", "model", "source note says", "primary source says", "check"], rows))
+    if not out:
+        return "## Provenance\n\nNo flags: the note's dates and numbers agree with the primary sources.\n"
+    return "## Provenance\n\n" + "\n".join(out)
+
+
+def _rule_text(exp: Experiment) -> str:
+    conds = "\n".join(
+        f"- `{c.metric}` {c.op} {c.threshold:g}, with the whole 95% interval on that side — {c.why}"
+        for c in exp.verdict.all
+    )
+    return (
+        f"**Holds** when every condition below is met; **does not hold** when the interval of any "
+        f"condition lies entirely on the wrong side; otherwise (or with fewer than "
+        f"{exp.verdict.min_n} instances) **inconclusive**.\n\n{conds}\n"
+    )
+
+
+def _ci(m: Any) -> str:
+    return f"{m.value:.2f} [{m.ci_low:.2f}, {m.ci_high:.2f}] (n={m.n})"
+
+
+def _results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str]) -> str:
+    exp = claim.experiment
+    if not isinstance(exp, Experiment):
+        return f"## Live check\n\nThis claim has no live check: {exp.none}\n"
+    params = ", ".join(f"`{k}={v}`" for k, v in exp.parameters.items()) or "none"
+    out = [
+        "## Live check\n",
+        f"Experiment notebook: `{exp.notebook}` (default parameters: {params}).\n",
+        "Metrics:\n\n" + "\n".join(f"- `{m.name}`: {m.description}" for m in exp.metrics) + "\n",
+        "### Verdict rule\n\n" + _rule_text(exp),
+    ]
+    mine = [r for r in records if r.claim == claim.id]
+    latest = latest_per_model(mine, claim.id)
+    if not latest:
+        out.append("### Results\n\nNot run on any model yet. Run it with "
+                   f"`codegap run --model <model> --claim {claim.id}`.\n")
+        return "\n".join(out)
+    rule_metrics = [c.metric for c in exp.verdict.all]
+    rows = []
+    for model, rec in sorted(latest.items()):
+        by = {m.name: m for m in rec.metrics}
+        page = run_pages.get(model)
+        link = f"{{doc}}`notebook <{page}>`" if page else "—"
+        rows.append([
+            f"`{model}`",
+            badge(rec.verdict, flipped=verdict_flips(mine, claim.id, model)),
+            *[_ci(by[n]) if n in by else "—" for n in rule_metrics],
+            f"{rec.date:%Y-%m-%d}",
+            link,
+        ])
+    out.append("### Latest verdict per model\n\n" + table(
+        ["model", "verdict", *[f"`{n}`" for n in rule_metrics], "run date", "executed notebook"], rows))
+    out.append("\n" + "\n".join(
+        f"- `{m}`: {html.escape(r.verdict_explanation or r.verdict)}" for m, r in sorted(latest.items())) + "\n")
+    mdf = pd.DataFrame([
+        {"model": r.model, "metric": m.name, "value": m.value, "ci_low": m.ci_low,
+         "ci_high": m.ci_high, "n": m.n, "verdict": r.verdict}
+        for r in latest.values() for m in r.metrics
+    ])
+    out.append(charts.html_block(charts.metrics_chart(mdf), f"{claim.id}: latest metrics per model with 95% intervals"))
+    out.append("### Provenance of each number\n")
+    for model, rec in sorted(latest.items()):
+        p = rec.provenance
+        sampling = ", ".join(f"{k}={v}" for k, v in p.sampling.items()) or "engine defaults"
+        pk = ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))
+        items = [
+            ("run id", rec.run_id), ("model string", p.model), ("model version", p.model_version),
+            ("sampling", sampling), ("seed", p.seed), ("parameters", rec.parameters),
+            ("codegap commit", p.codegap_commit), ("packages", pk),
+            ("inspect logs", ", ".join(p.inspect_logs) or "—"),
+            ("model calls / cache hits", f"{p.model_calls} / {p.cache_hits}"),
+            ("duration", f"{p.duration_s:.0f} s" if p.duration_s is not None else "—"),
+        ]
+        lis = "".join(f"<li><b>{k}</b>: {html.escape(str(v))}</li>" for k, v in items)
+        out.append(f"```{{raw}} html\n<details><summary><code>{html.escape(model)}</code></summary><ul>{lis}</ul></details>\n```\n")
+    hist = pd.DataFrame([{"model": r.model, "date": r.date.isoformat(), "verdict": r.verdict, "run_id": r.run_id}
+                         for r in mine])
+    out.append("### Verdict history\n")
+    out.append(table(["run date", "model", "verdict", "run id"],
+                     [(h.date[:16].replace("T", " "), f"`{h.model}`", badge(h.verdict), h.run_id)
+                      for h in hist.itertuples()]))
+    out.append(charts.html_block(charts.history_chart(hist), f"{claim.id}: verdict of every run over time"))
+    return "\n".join(out)
+
+
+def render(
+    claim: Claim,
+    records: list[RunRecord],
+    run_pages: Mapping[str, str],
+    literature_md: str,
+) -> str:
+    """The whole MyST page of one claim."""
+    latest = latest_per_model([r for r in records if r.claim == claim.id], claim.id)
+    if latest:
+        badges = " ".join(badge(r.verdict, f"{m}: {r.verdict}") for m, r in sorted(latest.items()))
+    elif claim.has_experiment:
+        badges = badge("not-run", "not run yet")
+    else:
+        badges = badge("no-live-check", "literature only")
+    head = (
+        f"(claim-{claim.id})=\n# {claim.title}\n\n{badges}\n\n"
+        f"> {claim.statement}\n\n"
+        f"Claim id `{claim.id}` · dated {claim.sources[0].date_given} by its source note · "
+        f"record reviewed {claim.status_date:%d %B %Y} · source of this page: `claims/{claim.id}.yaml`\n"
+    )
+    return "\n".join([head, _sources(claim), _anchors(claim), _provenance(claim),
+                      _results(claim, records, run_pages), literature_md])

@@ -1,0 +1,77 @@
+"""The dashboard: claims x models verdict matrix, per-claim summary, and timeline."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Mapping
+
+import pandas as pd
+
+from codegap.book import charts
+from codegap.book.markdown import badge, table
+from codegap.claims import Claim
+from codegap.provenance import flags
+from codegap.results import RunRecord, latest_per_model, verdict_flips
+
+
+def verdict_summary(claim: Claim, records: list[RunRecord]) -> str:
+    """'holds on 2 models; does not hold on 1' from the latest run of each model."""
+    if not claim.has_experiment:
+        return "no live check"
+    latest = latest_per_model(records, claim.id)
+    if not latest:
+        return "not run yet"
+    counts = Counter(r.verdict for r in latest.values())
+    return "; ".join(f"{v} on {n} model{'s' if n > 1 else ''}" for v, n in sorted(counts.items()))
+
+
+def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapping[str, str]) -> str:
+    live = [c for c in claims if c.has_experiment]
+    models = sorted({r.model for r in records if any(r.claim == c.id for c in live)})
+    out = [
+        "# Dashboard\n",
+        "Every cell and row below is generated from `claims/*.yaml`, the result records in "
+        "`results/records/` and the literature snapshot in `literature/`. A verdict is the latest "
+        "run of that model; see {doc}`../methods` for how verdicts and flags are decided.\n",
+        "## Live checks: claims × models\n",
+    ]
+    cells = []
+    for c in live:
+        latest = latest_per_model(records, c.id)
+        for m in models:
+            cells.append({"claim": c.id, "model": m, "verdict": latest[m].verdict if m in latest else "not run"})
+    if cells:
+        out.append(charts.html_block(charts.matrix_chart(pd.DataFrame(cells)),
+                                     "verdict of the latest run per claim and model"))
+        rows = []
+        for c in live:
+            latest = latest_per_model(records, c.id)
+            row = [f"{{ref}}`{c.id} <claim-{c.id}>`"]
+            for m in models:
+                row.append(badge(latest[m].verdict, flipped=verdict_flips(records, c.id, m)) if m in latest else "not run")
+            rows.append(row)
+        out.append(table(["claim", *[f"`{m}`" for m in models]], rows))
+    else:
+        out.append("No live check has been run on any model yet.\n")
+    out.append("## Every claim at a glance\n")
+    rows = []
+    for c in claims:
+        rows.append([
+            f"{{ref}}`{c.title} <claim-{c.id}>`",
+            c.sources[0].date_given,
+            verdict_summary(c, records),
+            literature_flags.get(c.id, "nothing fetched yet"),
+            str(len(flags(c))) if flags(c) else "—",
+        ])
+    out.append(table(["claim", "dated", "live checks", "newer literature", "provenance flags"], rows))
+    out.append("## Timeline\n")
+    tl = []
+    for c in claims:
+        tl.append({"claim": c.id, "date": c.claim_date.isoformat(), "kind": "claim date (source note)",
+                   "label": c.sources[0].date_given})
+        for a in c.anchors:
+            tl.append({"claim": c.id, "date": a.date.isoformat(), "kind": "primary source",
+                       "label": a.title})
+    out.append(charts.html_block(charts.timeline_chart(pd.DataFrame(tl)),
+                                 "claim dates given by the source notes, and dates of their primary sources"))
+    return "\n".join(out)

@@ -1,0 +1,160 @@
+"""Append-only store of run results, one immutable JSON file per (claim, model, run).
+
+Why one file per run rather than one growing CSV: a record is written to a
+temporary file and hard-linked into place, so it appears whole or not at all,
+an existing record can never be overwritten, and two runs never conflict in git.
+`load_results()` gives the tidy view (one row per run and metric) the book uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = 1
+
+
+def results_dir() -> Path:
+    """Where records live: $CODEGAP_RESULTS or <repo>/results."""
+    env = os.environ.get("CODEGAP_RESULTS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "results"
+
+
+def model_slug(model: str) -> str:
+    """A file-name-safe form of a model string (`local/qwen2.5-coder-0.5b` -> `local--qwen2.5-coder-0.5b`)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", model.replace("/", "--")).strip("-")[:120]
+
+
+class MetricRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int = Field(ge=0)
+    note: str = ""
+
+
+class Provenance(BaseModel):
+    """Everything needed to say where a number came from."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str
+    model_version: str = Field(description="GGUF sha256 or the API-reported model id")
+    sampling: dict[str, Any] = Field(default_factory=dict)
+    seed: int
+    codegap_commit: str
+    packages: dict[str, str] = Field(default_factory=dict)
+    inspect_logs: list[str] = Field(default_factory=list)
+    duration_s: float | None = None
+    model_calls: int | None = None
+    cache_hits: int | None = None
+
+
+class RunRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    claim: str
+    model: str
+    date: dt.datetime
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    metrics: list[MetricRecord]
+    verdict: Literal["holds", "does not hold", "inconclusive"]
+    verdict_explanation: str = ""
+    notebook: str | None = Field(None, description="executed notebook, relative to the repo")
+    provenance: Provenance
+
+
+class ResultsInvalid(Exception):
+    pass
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + os.urandom(3).hex()
+
+
+def record_path(record: RunRecord, root: Path | None = None) -> Path:
+    root = root or results_dir()
+    return root / "records" / record.claim / f"{record.run_id}__{model_slug(record.model)}.json"
+
+
+def append_record(record: RunRecord, root: Path | None = None) -> Path:
+    """Write one record atomically; refuses to replace an existing file."""
+    path = record_path(record, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = record.model_dump_json(indent=2)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)  # fails with FileExistsError rather than overwrite
+    finally:
+        os.unlink(tmp)
+    return path
+
+
+def iter_records(root: Path | None = None) -> list[RunRecord]:
+    """Every record, oldest first; a malformed file raises naming file and field."""
+    root = root or results_dir()
+    out = []
+    for path in sorted((root / "records").glob("*/*.json")):
+        try:
+            rec = RunRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as exc:
+            raise ResultsInvalid(f"{path}: (file): not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ResultsInvalid(f"{path}: {field}: {first['msg']}") from exc
+        out.append(rec)
+    return sorted(out, key=lambda r: (r.date, r.run_id))
+
+
+def load_results(root: Path | None = None) -> pd.DataFrame:
+    """Tidy table: one row per (run, metric) with verdict and key provenance."""
+    rows = []
+    for rec in iter_records(root):
+        base = {
+            "run_id": rec.run_id,
+            "claim": rec.claim,
+            "model": rec.model,
+            "date": rec.date,
+            "verdict": rec.verdict,
+            "model_version": rec.provenance.model_version,
+            "seed": rec.provenance.seed,
+            "codegap_commit": rec.provenance.codegap_commit,
+            "notebook": rec.notebook,
+        }
+        for m in rec.metrics:
+            rows.append({**base, "metric": m.name, "value": m.value, "ci_low": m.ci_low,
+                         "ci_high": m.ci_high, "n": m.n})
+    cols = ["run_id", "claim", "model", "date", "verdict", "model_version", "seed",
+            "codegap_commit", "notebook", "metric", "value", "ci_low", "ci_high", "n"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def latest_per_model(records: list[RunRecord], claim: str) -> dict[str, RunRecord]:
+    """The newest record of each model for one claim."""
+    latest: dict[str, RunRecord] = {}
+    for rec in records:
+        if rec.claim == claim:
+            latest[rec.model] = rec  # records are sorted oldest first
+    return latest
+
+
+def verdict_flips(records: list[RunRecord], claim: str, model: str) -> bool:
+    """True when runs of the same model on the same claim disagree on the verdict."""
+    seen = {r.verdict for r in records if r.claim == claim and r.model == model}
+    return len(seen) > 1
