@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -36,17 +34,14 @@ def book(
     strict: bool = typer.Option(True, help="treat Sphinx warnings as errors (-W)"),
 ) -> None:
     """Generate the claim pages and dashboard, then build the site into _build/html."""
-    from codegap.book.assemble import assemble
+    from codegap.book.assemble import assemble, build_site
 
     t0 = time.perf_counter()
     out = assemble(REPO)
     typer.echo(f"generated pages in {out.relative_to(REPO)} ({time.perf_counter() - t0:.1f} s)")
     if not build:
         return
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(REPO), "--keep-going"]
-    if strict:
-        cmd.append("-W")
-    res = subprocess.run(cmd, cwd=REPO)
+    res = build_site(REPO, strict=strict)
     if res.returncode != 0:
         typer.echo("book build failed (see the warnings above)", err=True)
         raise typer.Exit(res.returncode)

@@ -62,8 +62,9 @@ def check_numbers(claim: Claim) -> list[NumberCheck]:
 
 
 def _fmt(v: float, unit: str) -> str:
-    s = f"{v:g}"
-    return s + ("%" if unit == "%" else "x" if unit == "x" else "")
+    from codegap.book.markdown import fmt_num
+
+    return fmt_num(v, unit)
 
 
 def date_flags(claim: Claim) -> list[Flag]:

@@ -25,3 +25,15 @@ def shared() -> Path:
             pytest.fail(f"../shared is missing at {path}; CI always provides it")
         pytest.skip(f"../shared not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """One strict (-W) build of the real book plus a labelled fixture run, shared by tests."""
+    from book_support import add_fixture_run, build, copy_repo
+
+    root = copy_repo(REPO, tmp_path_factory.mktemp("book"))
+    add_fixture_run(root)
+    res = build(root)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return root

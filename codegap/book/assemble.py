@@ -47,6 +47,9 @@ def _copy_run_notebooks(claims: list[Claim], records: list[RunRecord], repo: Pat
                 lines = cells[0].source.lstrip().splitlines()[1:]
                 cells[0] = nbformat.v4.new_markdown_cell("\n".join(lines)) if any(l.strip() for l in lines) else None
             nb.cells = [title] + [x for x in cells if x is not None]
+            # myst-nb needs the language to highlight code; papermill keeps it, hand-made notebooks may not.
+            nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+            nb.metadata.setdefault("language_info", {"name": "python"})
             name = f"{c.id}--{model_slug(model)}"
             nbformat.write(nb, runs / f"{name}.ipynb")
             pages.setdefault(c.id, {})[model] = f"../runs/{name}"
@@ -88,3 +91,13 @@ def _notebooks_index(run_pages: dict[str, dict[str, str]]) -> str:
         for model, doc in sorted(models.items()):
             lines.append(f"- {{doc}}`{claim_id} on {model} <{doc.replace('../', '')}>`")
     return "\n".join(lines) + "\n"
+
+
+def build_site(root: Path = REPO, *, strict: bool = True, capture: bool = False):
+    """Run Jupyter Book 1 on `root` (warnings are errors when strict)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(exe), "build", str(root), "--keep-going"] + (["-W"] if strict else [])
+    return subprocess.run(cmd, cwd=root, capture_output=capture, text=True)

@@ -35,5 +35,7 @@ def admonition(kind: str, title: str, body: str) -> str:
 
 
 def fmt_num(value: float, unit: str = "") -> str:
+    if unit == "%":
+        return f"{value:.1f}%"
     s = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return s + {"%": "%", "x": "×"}.get(unit, "")
+    return s + {"x": "×"}.get(unit, "")

@@ -1,0 +1,55 @@
+"""Build a throwaway copy of the book with one clearly-labelled fixture run in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+
+from codegap.results import MetricRecord, Provenance, RunRecord, append_record
+
+FIXTURE_MODEL = "fixture/not-a-real-model"
+
+
+def copy_repo(repo: Path, dest: Path) -> Path:
+    """The files a book build reads, copied so a test never touches the working tree."""
+    for name in ("claims", "book", "results", "literature"):
+        if (repo / name).exists():
+            shutil.copytree(repo / name, dest / name, ignore=shutil.ignore_patterns("generated"))
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(repo / name, dest / name)
+    return dest
+
+
+def add_fixture_run(root: Path, claim: str = "iterative-execution", verdicts=("holds", "does not hold")) -> None:
+    """Append fixture records (a flip across two runs) and their executed notebook."""
+    nb_rel = Path("results/notebooks") / claim / "fixture.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Fixture notebook\n\nWritten by the test suite."),
+        nbformat.v4.new_code_cell("print('fixture')", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="fixture\n")]),
+    ]
+    (root / nb_rel).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, root / nb_rel)
+    for i, verdict in enumerate(verdicts):
+        append_record(RunRecord(
+            run_id=f"20260101T00000{i}Z-fixture", claim=claim, model=FIXTURE_MODEL,
+            date=dt.datetime(2026, 1, 1 + i, tzinfo=dt.timezone.utc),
+            parameters={"n": 12}, verdict=verdict, verdict_explanation="fixture explanation",
+            metrics=[MetricRecord(name="direct_drop", value=0.5, ci_low=0.2, ci_high=0.7, n=24),
+                     MetricRecord(name="code_drop", value=0.0, ci_low=-0.1, ci_high=0.1, n=24)],
+            notebook=str(nb_rel),
+            provenance=Provenance(model=FIXTURE_MODEL, model_version="fixture-sha", seed=1,
+                                  codegap_commit="fixture", sampling={"temperature": 0.0}),
+        ), root / "results")
+
+
+def build(root: Path) -> subprocess.CompletedProcess:
+    from codegap.book.assemble import assemble, build_site
+
+    assemble(root)
+    return build_site(root, strict=True, capture=True)

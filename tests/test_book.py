@@ -1,0 +1,97 @@
+"""The book: pages generated from the records, a strict (-W) build, and offline charts."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from codegap.book import claim_page, dashboard
+from codegap.claims import load_claims
+from codegap.results import iter_records
+
+from book_support import FIXTURE_MODEL, add_fixture_run
+from conftest import FIXTURES, REPO
+
+
+def test_claim_page_is_generated_from_the_record(tmp_path):
+    claims = {c.id: c for c in load_claims(FIXTURES / "claims" / "good")}
+    page = claim_page.render(claims["tiny-live"], [], {}, "LITERATURE")
+    assert "# A fixture claim with a live check" in page
+    assert "A small statement used only by the tests." in page
+    assert "arXiv:2305.01210v3" in page and "88.4%" in page
+    assert "as 67.0%" in page  # the seed/anchor mismatch is flagged
+    assert "Not run on any model yet" in page
+    assert "`gain` > 0" in page
+    assert page.rstrip().endswith("LITERATURE")
+
+
+def test_literature_only_claim_says_so():
+    claims = {c.id: c for c in load_claims(FIXTURES / "claims" / "good")}
+    page = claim_page.render(claims["tiny-lit"], [], {}, "")
+    assert "no live check: needs a vision model" in page
+    assert "literature only" in page
+
+
+def test_results_appear_with_interval_badge_flip_and_chart(tmp_path):
+    add_fixture_run(tmp_path)
+    records = iter_records(tmp_path / "results")
+    claim = next(c for c in load_claims(REPO / "claims") if c.id == "iterative-execution")
+    page = claim_page.render(claim, records, {FIXTURE_MODEL: "../runs/x"}, "")
+    assert "0.50 [0.20, 0.70] (n=24)" in page
+    assert 'cg-badge cg-does-not-hold' in page
+    assert "flipped" in page  # two runs of the same model disagreed
+    assert page.count("<svg") == 2  # latest metrics + verdict history
+    assert "fixture-sha" in page  # provenance
+
+
+def test_dashboard_lists_every_claim(tmp_path):
+    claims = load_claims(REPO / "claims")
+    add_fixture_run(tmp_path)
+    md = dashboard.render(claims, iter_records(tmp_path / "results"), {})
+    for c in claims:
+        assert f"<claim-{c.id}>" in md
+    assert md.count("<svg") == 2  # matrix + timeline
+
+
+def test_strict_build_has_all_pages(built_book):
+    html = built_book / "_build" / "html"
+    assert (html / "index.html").exists()
+    pages = list((html / "book" / "generated" / "claims").glob("*.html"))
+    assert len(pages) == len(load_claims(REPO / "claims")) >= 15
+    assert (html / "book" / "generated" / "dashboard.html").exists()
+
+
+def test_evalplus_page_shows_note_and_paper_numbers_side_by_side(built_book):
+    page = (built_book / "_build/html/book/generated/claims/test-insufficiency.html").read_text()
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert re.search(r"HumanEval pass@1 \(greedy\) GPT-4 67\.0% 88\.4% ⚠ differs", text)
+    assert re.search(r"HumanEval\+ pass@1 \(greedy\) GPT-4 50\.0% 76\.2% ⚠ differs", text)
+
+
+@pytest.mark.parametrize("claim", ["iterative-execution", "backtracking-limit"])
+def test_dates_are_flagged_on_the_pages(built_book, claim):
+    page = html.unescape((built_book / f"_build/html/book/generated/claims/{claim}.html").read_text())
+    assert "Provenance flags (1)" in page
+    assert re.search(r'dates this claim [“"]~2024[”"], but no primary paper stating it', page)
+
+
+def test_no_page_loads_anything_from_a_cdn(built_book):
+    for page in (built_book / "_build/html/book/generated").rglob("*.html"):
+        text = page.read_text()
+        for m in re.finditer(r'<script[^>]+src="(https?:)?//([^"/]+)', text):
+            assert m.group(2) in ("127.0.0.1", "localhost"), f"{page.name} loads {m.group(0)}"
+        assert "cdn.jsdelivr" not in text and "vega@" not in text
+
+
+def test_hand_written_pages_restate_nothing_from_the_records():
+    prose = "\n".join(p.read_text() for p in (REPO / "book").glob("*.md"))
+    for c in load_claims(REPO / "claims"):
+        assert c.statement[:60] not in prose, c.id
+        for a in c.anchors:
+            if a.arxiv:
+                assert a.arxiv_base not in prose, (c.id, a.arxiv)
+            for n in a.numbers:
+                if n.value != int(n.value):  # round numbers like 95 are too common to test
+                    assert not re.search(rf"(?<![\w.]){re.escape(f'{n.value:g}')}(?![\w.])", prose), (c.id, n.metric)
