@@ -13,7 +13,7 @@ from pathlib import Path
 
 from codegap.book.markdown import arxiv_link, table
 from codegap.claims import Claim
-from fetch import snapshot, triage
+from fetch import query, snapshot, triage
 
 NOT_FETCHED = "nothing fetched yet"
 
@@ -26,7 +26,13 @@ def rule_text() -> str:
     """The flag rule, quoted from the docstring of the function that applies it."""
     doc = inspect.getdoc(triage.flag_for) or ""
     body = doc.split("The rule, in order:", 1)[-1].strip()
+    qdoc = inspect.getdoc(query) or ""
+    qrule = qdoc.split("The rule (documented in fetch/README.md):", 1)[-1].strip()
     return (
+        "**What a query matches.** Each claim's `literature.queries` are read the same way by the "
+        "live arXiv API and by the offline mirror (a local SQLite FTS5 index over an arXiv metadata "
+        f"snapshot):\n\n{qrule}\n\n"
+        "**Ranking and the flag.** "
         "The fetcher ranks papers first submitted after each claim's `literature.since` date "
         "(BM25 over title and abstract, plus cosine similarity of all-MiniLM-L6-v2 embeddings to "
         "the claim statement) and keeps the top candidates. A maintainer records a stance for "
