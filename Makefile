@@ -37,7 +37,7 @@ browser:
 
 book: install validate
 	$(MAKE) model
-	$(CODEGAP) run --model $(MODEL)
+	$(CODEGAP) run --model $(MODEL) --if-changed
 	$(MAKE) fetch-offline
 	$(CODEGAP) book
 
@@ -45,7 +45,7 @@ book: install validate
 site: install
 	$(CODEGAP) book
 
-test: install browser
+test: install browser model-smol
 	$(PY) -m pytest
 
 clean:

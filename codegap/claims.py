@@ -9,6 +9,7 @@ duplicate ids are errors, reported with file, field and reason.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -374,7 +375,9 @@ class ClaimsInvalid(Exception):
 
 
 def default_claims_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "claims"
+    """<repo>/claims, or $CODEGAP_CLAIMS_DIR (tests and fixture runs point it elsewhere)."""
+    env = os.environ.get("CODEGAP_CLAIMS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "claims"
 
 
 def load_claims(directory: Path | None = None) -> list[Claim]:

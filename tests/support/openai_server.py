@@ -1,0 +1,231 @@
+"""A tiny OpenAI-compatible chat-completions server on 127.0.0.1, for tests and benchmarks.
+
+Why: tests must exercise the real `openai-api/<name>/<model>` path of inspect_ai
+(client, retries, concurrency, cache) without touching the internet. The server
+answers `POST /v1/chat/completions` (and `GET /v1/models`) after a configurable
+latency, with text produced by a pluggable function of the request messages.
+
+Usage::
+
+    with OpenAIStub(answer=lambda messages: "42", latency=0.2) as srv:
+        os.environ["TEST_BASE_URL"] = srv.base_url      # http://127.0.0.1:<port>/v1
+        os.environ["TEST_API_KEY"] = "anything"
+        ...  # run inspect with model "openai-api/test/stub-model"
+        assert srv.call_count == 3
+        srv.calls[0]["messages"]                         # the recorded request bodies
+
+`answer` may take one argument (the list of message dicts) or two
+(messages, full request body). Each message's `content` is normalised to a
+plain string (OpenAI "content parts" are joined), so answer functions stay simple.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+Answer = Callable[..., str]
+
+
+def _content_text(content: Any) -> str:
+    """Flatten OpenAI message content (string or list of parts) to text."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def _default_answer(messages: list[dict[str, Any]]) -> str:
+    """Echo the last user message, so a test can see what was sent."""
+    users = [m for m in messages if m.get("role") == "user"]
+    return f"echo: {users[-1]['content'] if users else ''}"
+
+
+class OpenAIStub:
+    """Context manager running the stub server in a background thread.
+
+    Attributes:
+        base_url: `http://127.0.0.1:<port>/v1`, what `<NAME>_BASE_URL` should be.
+        calls: request bodies of chat completions, in arrival order.
+        headers: request headers of those calls (same order), e.g. to check auth.
+        model_id: model name reported back in responses (default: the requested one).
+    """
+
+    def __init__(
+        self,
+        answer: Answer | None = None,
+        *,
+        latency: float = 0.0,
+        model_id: str | None = None,
+        fail_first: int = 0,
+    ) -> None:
+        self.answer = answer or _default_answer
+        self.latency = latency
+        self.model_id = model_id
+        self.fail_first = fail_first  # answer the first k calls with HTTP 500 (retry tests)
+        self.calls: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._answer_arity = self._arity(self.answer)
+
+    @staticmethod
+    def _arity(fn: Callable[..., Any]) -> int:
+        try:
+            params = [
+                p for p in inspect.signature(fn).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+            return 2 if len(params) >= 2 else 1
+        except (TypeError, ValueError):
+            return 1
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> "OpenAIStub":
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _send(self, status: int, payload: dict[str, Any]) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                if self.path.rstrip("/").endswith("/models"):
+                    mid = stub.model_id or "stub-model"
+                    self._send(200, {"object": "list", "data": [
+                        {"id": mid, "object": "model", "created": 0, "owned_by": "stub"}]})
+                else:
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b"{}"
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                try:
+                    body = json.loads(raw)
+                except json.JSONDecodeError:
+                    self._send(400, {"error": {"message": "body is not JSON"}})
+                    return
+                self._send(*stub._complete(body, dict(self.headers)))
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 256
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "OpenAIStub":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ requests
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "server not started"
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def call_count(self) -> int:
+        with self._lock:
+            return len(self.calls)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.headers.clear()
+            self.max_in_flight = 0
+
+    def _complete(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            index = len(self.calls)
+            self.calls.append(body)
+            self.headers.append(headers)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            if index < self.fail_first:
+                return 500, {"error": {"message": "stub: deliberate failure", "type": "server_error"}}
+            messages = [
+                {**m, "content": _content_text(m.get("content"))} for m in body.get("messages", [])
+            ]
+            try:
+                text = self.answer(messages, body) if self._answer_arity == 2 else self.answer(messages)
+            except Exception as exc:  # surface answer-function bugs to the client
+                return 500, {"error": {"message": f"stub answer function raised: {exc!r}"}}
+            return 200, self._response(body, str(text))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _response(self, body: dict[str, Any], text: str) -> dict[str, Any]:
+        prompt_tokens = sum(len(_content_text(m.get("content")).split()) for m in body.get("messages", []))
+        completion_tokens = len(text.split())
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model_id or body.get("model", "stub-model"),
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+
+
+if __name__ == "__main__":  # manual use: python -m tests.support.openai_server
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--latency", type=float, default=0.0)
+    args = ap.parse_args()
+    with OpenAIStub(latency=args.latency) as srv:
+        print(f"serving on {srv.base_url} (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
