@@ -63,3 +63,34 @@ def test_run_outputs_never_contain_the_api_key(tmp_path, monkeypatch):
     assert list(results.rglob("*.eval")) and list(results.rglob("*.ipynb"))
     hits = find_secret([results, cache], FAKE_KEY)
     assert not hits, f"API key leaked into: {hits}"
+
+
+def test_built_site_never_contains_the_api_key(tmp_path, monkeypatch):
+    """Run with a fake key in the environment, build the site from that run, scan every file."""
+    from book_support import build
+    from conftest import REPO
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "claims", root / "claims")
+    shutil.copytree(FIXTURES / "notebooks", root / "notebooks")
+    shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("generated"))
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(REPO / name, root / name)
+    monkeypatch.setenv("CODEGAP_CLAIMS_DIR", str(root / "claims"))
+    monkeypatch.setenv("CODEGAP_RESULTS", str(root / "results"))
+    monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "inspect-cache"))
+    for var in ("TEST_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.setenv(var, FAKE_KEY)
+    with OpenAIStub(answer=answer) as srv:
+        monkeypatch.setenv("TEST_BASE_URL", srv.base_url)
+        res = CliRunner().invoke(make_app(), ["run", "--model", "openai-api/test/stub-coder"],
+                                 catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    built = build(root)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    html = root / "_build" / "html"
+    assert (html / "book" / "generated" / "claims" / "fixture-echo.html").exists()
+    assert list((html / "book" / "generated" / "runs").glob("*.html")), "the run's notebook page is built"
+    assert count_files([root]) > 50
+    hits = find_secret([root], FAKE_KEY)
+    assert not hits, f"API key leaked into: {hits}"
