@@ -34,9 +34,9 @@ class ModeBConfig:
     seed: int = 0
     digits: int = 3
     n_train: int = 4000
-    n_eval: int = 100
-    n_samples: int = 32
-    pretrain_steps: int = 600
+    n_eval: int = 200
+    n_samples: int = 16
+    pretrain_steps: int = 450
     pretrain_batch: int = 128
     pretrain_lr: float = 3e-3
     rl_steps: int = 150
@@ -47,7 +47,7 @@ class ModeBConfig:
     d_model: int = 64
     n_layers: int = 2
     n_heads: int = 4
-    threads: int = 2
+    threads: int = 1
 
 
 @dataclass
@@ -85,9 +85,9 @@ def pretrain(model: TinyGPT, train: Sequence[AddProblem], cfg: ModeBConfig, gen:
         opt.step()
         sched.step()
         if step % 50 == 0 or step == cfg.pretrain_steps - 1:
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             if log:
-                log(f"pretrain step {step}: loss {float(loss):.3f}")
+                log(f"pretrain step {step}: loss {losses[-1]:.3f}")
     model.eval()
     return losses
 
