@@ -37,36 +37,33 @@ def html_block(chart: alt.TopLevelMixin, caption: str) -> str:
 
 
 def metrics_chart(df: pd.DataFrame) -> alt.Chart:
-    """Point estimate and 95% interval of each metric, one row per metric, colour by model.
+    """Point estimate and 95% interval of each metric, one band per metric, one row per model.
 
     `df` columns: metric, model, value, ci_low, ci_high, n, verdict.
     """
-    base = alt.Chart(df).encode(
-        y=alt.Y("model:N", title=None),
-        color=alt.Color("model:N", legend=None),
-    )
+    y = alt.Y("metric:N", title=None, axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(df).encode(y=y, yOffset=alt.YOffset("model:N"),
+                                color=alt.Color("model:N", legend=alt.Legend(orient="bottom", title="model")))
     rule = base.mark_rule(strokeWidth=2).encode(
-        x=alt.X("ci_low:Q", title="estimate with 95% interval"), x2="ci_high:Q"
-    )
+        x=alt.X("ci_low:Q", title="estimate with its 95% interval"), x2="ci_high:Q")
     point = base.mark_point(filled=True, size=70).encode(
-        x="value:Q", tooltip=["model", "metric", "value", "ci_low", "ci_high", "n"]
-    )
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 3], color="#555").encode(x="x:Q")
-    return (
-        alt.layer(zero, rule, point, data=df)
-        .properties(width=420, height=alt.Step(22))
-        .facet(row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")), data=df)
-        .resolve_scale(x="independent")
-    )
+        x="value:Q", tooltip=["model", "metric", "value", "ci_low", "ci_high", "n"])
+    zero = alt.Chart(df).mark_rule(strokeDash=[4, 3], color="#555").encode(x=alt.datum(0))
+    height = alt.Step(max(14, 8 * df["model"].nunique() + 8))
+    return alt.layer(zero, rule, point).properties(width=420, height=height)
 
 
 def history_chart(df: pd.DataFrame) -> alt.Chart:
     """Verdict of every run over time, one row per model (flips show as colour changes)."""
+    dates = pd.to_datetime(df["date"], utc=True)
+    lo = (dates.min() - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    hi = (dates.max() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
     return (
         alt.Chart(df)
         .mark_point(filled=True, size=90, shape="square")
         .encode(
-            x=alt.X("date:T", title="run date"),
+            x=alt.X("date:T", title="run date", scale=alt.Scale(domain=[lo, hi]),
+                    axis=alt.Axis(format="%Y-%m-%d", tickCount="day", labelAngle=-30)),
             y=alt.Y("model:N", title=None),
             color=alt.Color(
                 "verdict:N",

@@ -114,7 +114,7 @@ def _results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str
             link,
         ])
     out.append("### Latest verdict per model\n\n" + table(
-        ["model", "verdict", *[f"`{n}`" for n in rule_metrics], "run date", "executed notebook"], rows))
+        ["model", "verdict", *[f"`{n}`" for n in rule_metrics], "run date", "notebook"], rows))
     out.append("\n" + "\n".join(
         f"- `{m}`: {html.escape(r.verdict_explanation or r.verdict)}" for m, r in sorted(latest.items())) + "\n")
     mdf = pd.DataFrame([
