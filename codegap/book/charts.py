@@ -55,7 +55,7 @@ def metrics_chart(df: pd.DataFrame) -> alt.Chart:
 
 def history_chart(df: pd.DataFrame) -> alt.Chart:
     """Verdict of every run over time, one row per model (flips show as colour changes)."""
-    dates = pd.to_datetime(df["date"], utc=True)
+    dates = pd.to_datetime(df["date"], utc=True, format="ISO8601")
     lo = (dates.min() - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
     hi = (dates.max() + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
     return (
