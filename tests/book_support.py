@@ -40,7 +40,7 @@ def add_fixture_run(root: Path, claim: str = "iterative-execution", verdicts=("h
             run_id=f"20260101T00000{i}Z-fixture", claim=claim, model=FIXTURE_MODEL,
             date=dt.datetime(2026, 1, 1 + i, tzinfo=dt.timezone.utc),
             parameters={"n": 12}, verdict=verdict, verdict_explanation="fixture explanation",
-            metrics=[MetricRecord(name="direct_drop", value=0.5, ci_low=0.2, ci_high=0.7, n=24),
+            metrics=[MetricRecord(name="in_head_drop", value=0.5, ci_low=0.2, ci_high=0.7, n=24),
                      MetricRecord(name="code_drop", value=0.0, ci_low=-0.1, ci_high=0.1, n=24)],
             notebook=str(nb_rel),
             provenance=Provenance(model=FIXTURE_MODEL, model_version="fixture-sha", seed=1,
