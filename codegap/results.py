@@ -71,6 +71,8 @@ class RunRecord(BaseModel):
     verdict: Literal["holds", "does not hold", "inconclusive"]
     verdict_explanation: str = ""
     notebook: str | None = Field(None, description="executed notebook, relative to the repo")
+    details: dict[str, Any] = Field(default_factory=dict,
+                                    description="what the notebook reported beyond its metrics (e.g. pass@k crossing)")
     provenance: Provenance
 
 

@@ -358,6 +358,7 @@ def run_claim(claim: Claim, *, model: str, seed: int, n: int | None, limit: int 
         verdict=decision.verdict,
         verdict_explanation=decision.explain(),
         notebook=_rel(nb_out),
+        details=outcome.get("extra") or {},
         provenance=prov,
     )
     return append_record(record)

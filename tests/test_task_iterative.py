@@ -144,8 +144,9 @@ def test_task_end_to_end_oracle_solves_everything_and_claim_does_not_hold(tmp_pa
     names = {m.name for m in ms}
     assert {"in_head_drop", "direct_drop", "cot_drop", "code_drop", "code_minus_direct_deepest"} <= names
     rule = claim_by_id("iterative-execution").experiment.verdict
-    # A model that executes everything perfectly shows no drop: the claim must not hold for it.
-    assert decide(rule.model_copy(update={"min_n": 1}), ms).verdict == "does not hold"
+    # A model that executes everything perfectly shows no drop: the claim must never hold for it.
+    d = decide(rule.model_copy(update={"min_n": 1}), ms)
+    assert d.verdict != "holds" and d.reasons[0].state != "met"  # n is too small for a decisive interval (score intervals stay wide); test_verdicts covers large n
 
 
 def test_task_end_to_end_pattern_matcher_holds():
@@ -157,7 +158,7 @@ def test_task_end_to_end_pattern_matcher_holds():
             return _oracle(messages)
         return "Answer: 12"
 
-    df = _run(scripted_model(answer))
+    df = _run(scripted_model(answer), n=20)
     ms = {m.name: m for m in it.metrics(df)}
     assert ms["in_head_drop"].value == 1 and ms["code_drop"].value == 0
     rule = claim_by_id("iterative-execution").experiment.verdict
@@ -206,5 +207,5 @@ def test_notebook_runs_on_an_openai_compatible_server(tmp_path, monkeypatch):
     assert out["claim"] == "iterative-execution"
     by_name = {m.name: m for m in out["metrics"]}
     assert by_name["in_head_drop"].value == 0 and by_name["code_drop"].value == 0
-    assert out["verdict"] == "does not hold"  # a model that executes perfectly shows no drop
+    assert out["verdict"] != "holds"  # a model that executes perfectly shows no drop
     assert (tmp_path / "out.ipynb").exists()

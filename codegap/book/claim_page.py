@@ -135,7 +135,7 @@ def _results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str
             ("inspect logs", ", ".join(p.inspect_logs) or "—"),
             ("model calls / cache hits", f"{p.model_calls} / {p.cache_hits}"),
             ("duration", f"{p.duration_s:.0f} s" if p.duration_s is not None else "—"),
-        ]
+        ] + ([("reported by the notebook", rec.details)] if rec.details else [])
         lis = "".join(f"<li><b>{k}</b>: {html.escape(str(v))}</li>" for k, v in items)
         out.append(f"```{{raw}} html\n<details><summary><code>{html.escape(model)}</code></summary><ul>{lis}</ul></details>\n```\n")
     hist = pd.DataFrame([{"model": r.model, "date": r.date.isoformat(), "verdict": r.verdict, "run_id": r.run_id}
