@@ -56,7 +56,8 @@ TRACKED_PACKAGES = ("inspect-ai", "llama-cpp-python", "papermill", "openai", "nu
                     "pandas", "scipy", "ipykernel", "nbclient")
 
 #: Parameter names that look like credentials are refused: keys come from the environment.
-SECRET_NAME = re.compile(r"(api[_-]?key|token|secret|password|passwd|credential)", re.I)
+SECRET_NAME = re.compile(
+    r"(api[_-]?key|secret|password|passwd|credential|(^|_)(access_|auth_|bearer_|api_)?token$)", re.I)
 
 #: Parameters the runner itself supplies (the notebook contract in ARCHITECTURE.md).
 RUN_PARAMETERS = ("model", "n", "seed", "outcome_path", "log_dir")

@@ -144,3 +144,10 @@ def test_if_changed_skips_identical_runs_only(env):
     res = invoke("--model", MODEL, "--if-changed", "--param", "word=kiwi")
     assert res.exit_code == 0 and "up to date" not in res.output
     assert len(iter_records(env["results"])) == 2
+
+
+def test_generation_settings_are_not_mistaken_for_credentials():
+    from codegap.runner import SECRET_NAME
+
+    assert not any(SECRET_NAME.search(k) for k in ("max_tokens", "n", "temperature", "rounds"))
+    assert all(SECRET_NAME.search(k) for k in ("api_key", "OPENAI_API_KEY", "token", "auth_token", "password"))
