@@ -41,12 +41,10 @@ def test_scanner_finds_plain_zipped_and_encoded_secrets(tmp_path):
     assert b'ab/cd+ef=\\"gh' in encodings('ab/cd+ef="gh')
 
 
-def test_run_outputs_never_contain_the_api_key(tmp_path, monkeypatch):
-    claims = tmp_path / "fixture" / "claims"
-    shutil.copytree(FIXTURES / "claims", claims)
-    shutil.copytree(FIXTURES / "notebooks", tmp_path / "fixture" / "notebooks")
-    results, cache = tmp_path / "results", tmp_path / "inspect-cache"
-    monkeypatch.setenv("CODEGAP_CLAIMS_DIR", str(claims))
+def run_with_fake_key(root: Path, results: Path, cache: Path, monkeypatch):
+    """`codegap run` on the fixture claim in `root`, fake keys in the environment; returns
+    (CLI result, Authorization headers the stub received)."""
+    monkeypatch.setenv("CODEGAP_CLAIMS_DIR", str(root / "claims"))
     monkeypatch.setenv("CODEGAP_RESULTS", str(results))
     monkeypatch.setenv("INSPECT_CACHE_DIR", str(cache))
     for var in ("TEST_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
@@ -57,6 +55,15 @@ def test_run_outputs_never_contain_the_api_key(tmp_path, monkeypatch):
                                  catch_exceptions=False)
         assert res.exit_code == 0, res.output
         auth = {h.get("Authorization") or h.get("authorization") for h in srv.headers}
+    return res, auth
+
+
+def test_run_outputs_never_contain_the_api_key(tmp_path, monkeypatch):
+    root = tmp_path / "fixture"
+    shutil.copytree(FIXTURES / "claims", root / "claims")
+    shutil.copytree(FIXTURES / "notebooks", root / "notebooks")
+    results, cache = tmp_path / "results", tmp_path / "inspect-cache"
+    res, auth = run_with_fake_key(root, results, cache, monkeypatch)
     assert auth == {f"Bearer {FAKE_KEY}"}, "the key must reach the server (from the environment)"
     assert FAKE_KEY not in res.output
     assert count_files([results]) >= 3  # record, notebook, log
@@ -76,16 +83,7 @@ def test_built_site_never_contains_the_api_key(tmp_path, monkeypatch):
     shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("generated"))
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(REPO / name, root / name)
-    monkeypatch.setenv("CODEGAP_CLAIMS_DIR", str(root / "claims"))
-    monkeypatch.setenv("CODEGAP_RESULTS", str(root / "results"))
-    monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "inspect-cache"))
-    for var in ("TEST_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
-        monkeypatch.setenv(var, FAKE_KEY)
-    with OpenAIStub(answer=answer) as srv:
-        monkeypatch.setenv("TEST_BASE_URL", srv.base_url)
-        res = CliRunner().invoke(make_app(), ["run", "--model", "openai-api/test/stub-coder"],
-                                 catch_exceptions=False)
-        assert res.exit_code == 0, res.output
+    run_with_fake_key(root, root / "results", tmp_path / "inspect-cache", monkeypatch)
     built = build(root)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     html = root / "_build" / "html"
