@@ -8,6 +8,8 @@ per-instance table, so the notebooks stay short and comparable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import hashlib
 import random
 import re
@@ -32,6 +34,19 @@ def make_rng(seed: int, *parts: Any) -> random.Random:
     """
     key = "|".join([str(seed), *map(str, parts)]).encode()
     return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+
+@dataclass(frozen=True)
+class Graded:
+    """The outcome of scoring one reply: exact correctness, and whether it could be parsed at all."""
+
+    correct: bool
+    unparseable: bool
+    value: Any
+    detail: str = ""
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {"unparseable": self.unparseable, "value": self.value, "detail": self.detail}
 
 
 def _clean_token(raw: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
-from codegap.tasks.common import make_rng, parse_token_answer
+from codegap.tasks.common import Graded, make_rng, parse_token_answer
 
 Family = Literal["add", "rot"]
 Variant = Literal["familiar", "counterfactual"]
@@ -143,17 +143,6 @@ def max_tokens(twin: Twin, arm: Arm, digits: int) -> int:
     # Measured on qwen2.5-coder-0.5b: its CoT for 2-digit sums often runs past 180 tokens.
     size = digits if twin.family == "add" else len(twin.answer)
     return min(120 + 50 * size, 500)
-
-
-@dataclass(frozen=True)
-class Graded:
-    correct: bool
-    unparseable: bool
-    value: str | None
-    detail: str = ""
-
-    def as_metadata(self) -> dict[str, Any]:
-        return {"unparseable": self.unparseable, "value": self.value, "detail": self.detail}
 
 
 def grade(completion: str, twin_answer: str, family: Family, base: int) -> Graded:

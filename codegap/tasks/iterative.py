@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
-from codegap.tasks.common import extract_code, last_int_line, make_rng, parse_int_answer
+from codegap.tasks.common import Graded, extract_code, last_int_line, make_rng, parse_int_answer
 
 Kind = Literal["program", "recurrence"]
 Arm = Literal["direct", "cot", "code"]
@@ -161,19 +161,6 @@ def max_tokens(arm: Arm, depth: int) -> int:
 
 
 # --- scoring -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Graded:
-    """The outcome of scoring one reply."""
-
-    correct: bool
-    unparseable: bool
-    value: int | None
-    detail: str = ""
-
-    def as_metadata(self) -> dict[str, Any]:
-        return {"unparseable": self.unparseable, "value": self.value, "detail": self.detail}
 
 
 def grade_text(completion: str, answer: int) -> Graded:
