@@ -154,22 +154,20 @@ def run_mode_b(cfg: ModeBConfig = ModeBConfig(), log: Callable[[str], None] | No
     model = TinyGPT(len(VOCAB), max_len, cfg.d_model, cfg.n_layers, cfg.n_heads)
     seconds: dict[str, float] = {}
 
-    t = time.perf_counter()
-    losses = pretrain(model, train, cfg, gen, log)
-    seconds["pretrain"] = time.perf_counter() - t
+    def timed(label: str, fn, *args):
+        t = time.perf_counter()
+        out = fn(*args)
+        seconds[label] = time.perf_counter() - t
+        return out
 
-    t = time.perf_counter()
-    eval_gen = torch.Generator().manual_seed(cfg.seed + 1)
-    base_counts = count_successes(model, held_out, cfg.n_samples, cfg.temperature, eval_gen)
-    seconds["eval_base"] = time.perf_counter() - t
+    def evaluate() -> list[tuple[int, int]]:
+        # The same evaluation generator before and after RL: both models see identical draws.
+        eval_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        return count_successes(model, held_out, cfg.n_samples, cfg.temperature, eval_gen)
 
-    t = time.perf_counter()
-    rewards = rl_finetune(model, train, cfg, gen, log)
-    seconds["rl"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    eval_gen = torch.Generator().manual_seed(cfg.seed + 1)
-    rl_counts = count_successes(model, held_out, cfg.n_samples, cfg.temperature, eval_gen)
-    seconds["eval_rl"] = time.perf_counter() - t
+    losses = timed("pretrain", pretrain, model, train, cfg, gen, log)
+    base_counts = timed("eval_base", evaluate)
+    rewards = timed("rl", rl_finetune, model, train, cfg, gen, log)
+    rl_counts = timed("eval_rl", evaluate)
 
     return ModeBResult(cfg, [p.prompt for p in held_out], base_counts, rl_counts, losses, rewards, seconds)
