@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -42,6 +43,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
 
+def _period(text: str, year: int, month: str | None, day: str | None) -> tuple[dt.date, dt.date]:
+    """First and last day a year, month or day stands for (no invented day)."""
+    if month is None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    mo = int(month)
+    if not 1 <= mo <= 12:
+        raise ValueError(f"date {text!r} has month {mo}")
+    if day is None:
+        return dt.date(year, mo, 1), dt.date(year + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1)
+    try:
+        d = dt.date(year, mo, int(day))
+    except ValueError as exc:
+        raise ValueError(f"date {text!r} is not a calendar day ({exc})") from None
+    return d, d
+
+
 def parse_given_date(text: str) -> tuple[dt.date, dt.date, bool]:
     """Turn a note's date ("~2024", "2025-06") into (earliest, latest, approximate).
 
@@ -52,17 +69,99 @@ def parse_given_date(text: str) -> tuple[dt.date, dt.date, bool]:
     if not m:
         raise ValueError(f"date {text!r} is not of the form [~]YYYY[-MM[-DD]]")
     approx, year, month, day = m.group(1), int(m.group(2)), m.group(3), m.group(4)
-    if month is None:
-        lo, hi = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    elif day is None:
-        mo = int(month)
-        if not 1 <= mo <= 12:
-            raise ValueError(f"date {text!r} has month {mo}")
-        lo = dt.date(year, mo, 1)
-        hi = (dt.date(year + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1))
-    else:
-        lo = hi = dt.date(year, int(month), int(day))
+    lo, hi = _period(text, year, month, day)
     return lo, hi, bool(approx) or month is None
+
+
+#: An anchor's date as far as it is known: "2026", "2026-02" or "2026-02-05".
+PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known to the year, the month or the day, never padded with an invented day.
+
+    Why: a web page known only as "2026" used to be recorded as 2026-01-01, and
+    every date comparison then treated the invented day as a fact. `lo`/`hi`
+    are the first and last day the date may stand for; rules compare intervals.
+    """
+
+    text: str
+    lo: dt.date
+    hi: dt.date
+    precision: Literal["year", "month", "day"]
+
+    @classmethod
+    def parse(cls, value: Any) -> "PartialDate":
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return cls(value.isoformat(), value, value, "day")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # YAML reads a bare year as a number
+        if not isinstance(value, str) or not PARTIAL_DATE.match(value.strip()):
+            raise ValueError(f"date {value!r} is not of the form YYYY, YYYY-MM or YYYY-MM-DD")
+        text = value.strip()
+        m = PARTIAL_DATE.match(text)
+        assert m is not None
+        lo, hi = _period(text, int(m.group(1)), m.group(2), m.group(3))
+        precision = "year" if m.group(2) is None else "month" if m.group(3) is None else "day"
+        return cls(text, lo, hi, precision)  # type: ignore[arg-type]
+
+    def isoformat(self) -> str:
+        """The first day the date may stand for (for plotting and sorting only)."""
+        return self.lo.isoformat()
+
+    def human(self) -> str:
+        """'5 February 2026', 'February 2026' or '2026': only as precise as known."""
+        if self.precision == "day":
+            return f"{self.lo.day} {self.lo:%B %Y}"
+        return f"{self.lo:%B %Y}" if self.precision == "month" else f"{self.lo.year}"
+
+    def overlaps(self, lo: dt.date, hi: dt.date) -> bool:
+        return self.lo <= hi and lo <= self.hi
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_plain_validator_function(
+            cls.parse, serialization=core_schema.plain_serializer_function_ser_schema(str))
+
+
+def _no_number(v: Any) -> Any:
+    """Refuse an unquoted arXiv id that YAML turned into a number (2504.11741 -> float)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        raise ValueError(f"must be a quoted string (YAML read {v!r} as a number: quote arXiv ids)")
+    return v
+
+
+class Citation(Strict):
+    """How a source note cites one of the claim's anchors: who and when it says.
+
+    Kept so the note's attribution can be compared with the anchor's committed
+    authors and date: notes misattribute papers ("Huang et al." for a paper by
+    Sun et al.) and misdate them (a February 2026 page cited as 2025).
+    """
+
+    anchor: NonEmpty = Field(description="arXiv id (with or without version), URL or citation text of an anchor")
+    where: NonEmpty = Field(description="where in the note: footnote, paragraph")
+    authors: NonEmpty | None = Field(None, description='the authors as the note names them, e.g. "Huang et al."')
+    date: NonEmpty | None = Field(None, description="the date the note gives the work, [~]YYYY[-MM[-DD]]")
+
+    _quoted = field_validator("anchor", mode="before")(_no_number)
+
+    @field_validator("date")
+    @classmethod
+    def _date(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_given_date(v)
+        return v
 
 
 class Source(Strict):
@@ -71,12 +170,25 @@ class Source(Strict):
     file: NonEmpty = Field(description="file name in shared/sources/")
     locator: NonEmpty = Field(description="short locator: paragraph, list item, table")
     date_given: NonEmpty = Field(description='the date as the note gives it, e.g. "~2024"')
+    cites: list[Citation] = Field(default_factory=list, description="the note's citations of the anchors")
 
     @field_validator("date_given")
     @classmethod
     def _date_given(cls, v: str) -> str:
         parse_given_date(v)
         return v
+
+
+#: What a number measures. None: a level (a pass rate, a time). "relative": a
+#: change as a share of the starting value (a 39% relative drop from 90 ends at
+#: 54.9). "absolute": a difference in the unit itself (for %: points).
+#: "unstated": the source gives a change without saying which of the two.
+Change = Literal["relative", "absolute", "unstated"]
+
+
+def _check_change(unit: str, change: str | None) -> None:
+    if change == "relative" and unit != "%":
+        raise ValueError(f"change 'relative' is a share of the starting value, so its unit must be '%' (not {unit!r})")
 
 
 class ReportedNumber(Strict):
@@ -86,7 +198,30 @@ class ReportedNumber(Strict):
     model: NonEmpty
     value: float
     unit: Literal["%", "x", "abs", "s"] = "%"
+    change: Change | None = Field(None, description="None for a level; relative/absolute/unstated for a change")
     where: NonEmpty = Field(description="table/figure/abstract locator")
+    second_hand_from: NonEmpty | None = Field(
+        None, description="the summary this number was taken from when nobody read it in the primary source; "
+                          "such numbers are never shown as reported by the paper")
+
+    @model_validator(mode="after")
+    def _change_unit(self) -> "ReportedNumber":
+        _check_change(self.unit, self.change)
+        return self
+
+
+#: How an anchor bears on the claim; every anchor says which, and why (`justification`).
+Relation = Literal["states-claim", "evidence", "qualifies", "challenges", "related"]
+RELATIONS: dict[str, str] = {
+    "states-claim": "states the claim in (about) the note's form",
+    "evidence": "gives evidence for part or all of the claim without stating it",
+    "qualifies": "supports a narrower or conditional version of the claim",
+    "challenges": "reports results against the claim",
+    "related": "is on the same topic but does not bear on the claim itself",
+}
+#: arXiv assigns new-style ids by submission month (YYMM), so a v1 date outside
+#: that month contradicts the id; one day of slack covers the time zone change.
+_ARXIV_MONTH = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}v\d+$")
 
 
 class Anchor(Strict):
@@ -97,8 +232,15 @@ class Anchor(Strict):
     url: str | None = None
     citation: str | None = None
     title: NonEmpty
-    date: dt.date = Field(description="first public date (arXiv: v1 submission)")
-    relation: Literal["states-claim", "evidence", "related"] = "evidence"
+    authors: list[NonEmpty] | None = Field(
+        None, description="every author in order, 'First Last', as the primary source lists them")
+    authors_from: NonEmpty | None = Field(None, description="where the author list was read")
+    date_source: NonEmpty | None = Field(
+        None, description="where the date was read (needed for a date on the 1st of a month)")
+    date: PartialDate = Field(description="first public date (arXiv: v1 submission), as precise as known")
+    relation: Relation = "evidence"
+    justification: NonEmpty | None = Field(
+        None, description="one line quoted or paraphrased from the abstract that earns the relation")
     numbers: list[ReportedNumber] = Field(default_factory=list)
     note: str | None = None
 
@@ -116,6 +258,23 @@ class Anchor(Strict):
             )
         return v
 
+    @field_validator("date")
+    @classmethod
+    def _date(cls, v: PartialDate, info: ValidationInfo) -> PartialDate:
+        if v.precision == "day" and v.lo.day == 1 and not info.data.get("date_source"):
+            raise ValueError(
+                f"{v} looks like a placeholder day: write the year ({v.lo.year}) or month "
+                f"({v.lo:%Y-%m}) when the day is unknown, or give date_source saying where this day was read"
+            )
+        m = _ARXIV_MONTH.match(info.data.get("arxiv") or "")
+        if m:
+            first = dt.date(2000 + int(m.group(1)), int(m.group(2)), 1)
+            last = _period("", first.year, f"{first.month:02d}", None)[1] + dt.timedelta(days=1)
+            if not v.overlaps(first, last):
+                raise ValueError(
+                    f"{v} contradicts arXiv id {info.data['arxiv']}, which was submitted in {first:%B %Y}")
+        return v
+
     @model_validator(mode="after")
     def _one_locator(self) -> "Anchor":
         given = [k for k in ("arxiv", "url", "citation") if getattr(self, k) is not None]
@@ -123,6 +282,8 @@ class Anchor(Strict):
             raise ValueError("an anchor needs exactly one of 'arxiv', 'url' or 'citation'")
         if self.url is not None and not re.match(r"^https?://\S+$", self.url):
             raise ValueError(f"url {self.url!r} is not an http(s) URL")
+        if (self.authors is None) != (self.authors_from is None):
+            raise ValueError("authors and authors_from go together: say where the author list was read")
         return self
 
     @property
@@ -134,6 +295,10 @@ class Anchor(Strict):
     def key(self) -> str:
         return self.arxiv or self.url or self.citation or ""
 
+    @property
+    def short_title(self) -> str:
+        return self.title.split(":")[0]
+
 
 class AnchorRef(Strict):
     """Points a seed number at the anchor number it should agree with."""
@@ -142,12 +307,7 @@ class AnchorRef(Strict):
     metric: NonEmpty
     model: NonEmpty
 
-    @field_validator("anchor", mode="before")
-    @classmethod
-    def _quoted(cls, v: Any) -> Any:
-        if isinstance(v, (int, float)):
-            raise ValueError(f"must be a quoted string (YAML read {v!r} as a number: quote arXiv ids)")
-        return v
+    _quoted = field_validator("anchor", mode="before")(_no_number)
 
 
 class SeedNumber(Strict):
@@ -158,10 +318,23 @@ class SeedNumber(Strict):
     model: NonEmpty
     value: float
     unit: Literal["%", "x", "abs", "s"] = "%"
+    change: Change | None = Field(None, description="None for a level; relative/absolute/unstated for a change")
+    derived: NonEmpty | None = Field(
+        None, description="how the value was computed from figures the note gives, when the note does not state it")
+    second_hand_from: NonEmpty | None = Field(
+        None, description="the secondary text the note took this number from (a cited summary, not an anchor)")
+    untraceable: NonEmpty | None = Field(
+        None, description="why this number cannot be traced to any primary source")
     compare_to: AnchorRef | None = None
     tolerance: float = Field(0.5, ge=0, description="absolute difference still counted as agreement")
 
-
+    @model_validator(mode="after")
+    def _change_unit(self) -> "SeedNumber":
+        _check_change(self.unit, self.change)
+        if self.untraceable and self.compare_to:
+            raise ValueError("untraceable and compare_to exclude each other: a number with a primary "
+                             "counterpart is not untraceable")
+        return self
 class Condition(Strict):
     """One test of the verdict rule: metric's interval against a threshold."""
 
@@ -250,6 +423,11 @@ class Claim(Strict):
                     f"seed_numbers[{i}].compare_to.anchor {seed.compare_to.anchor!r} "
                     "names no anchor of this claim"
                 )
+        for i, src in enumerate(self.sources):
+            for j, cite in enumerate(src.cites):
+                if self.find_anchor(cite.anchor) is None:
+                    raise ValueError(
+                        f"sources[{i}].cites[{j}].anchor {cite.anchor!r} names no anchor of this claim")
         return self
 
     @property

@@ -9,8 +9,8 @@ import pandas as pd
 
 from codegap.book import charts
 from codegap.book.markdown import admonition, arxiv_link, badge, fmt_num, table
-from codegap.claims import Anchor, Claim, Experiment
-from codegap.provenance import check_numbers, flags
+from codegap.claims import RELATIONS, Anchor, Claim, Experiment
+from codegap.provenance import check_numbers, checked, flags, fmt_value, not_checked, support
 from codegap.results import RunRecord, latest_per_model, verdict_flips
 
 
@@ -22,48 +22,108 @@ def _anchor_ref(a: Anchor) -> str:
     return html.escape(a.citation or "")
 
 
+def _e(text: object) -> str:
+    """Text from a record, escaped for a page (records are data, not markup)."""
+    return html.escape(str(text))
+
+
 def _sources(claim: Claim) -> str:
-    rows = [(f"`{s.file}`", s.locator, s.date_given) for s in claim.sources]
-    return "## Where the claim comes from\n\n" + table(["source note", "where", "date the note gives"], rows)
+    rows = [(f"`{_e(s.file)}`", _e(s.locator), _e(s.date_given)) for s in claim.sources]
+    out = ["## Where the claim comes from\n\n" + table(["source note", "where", "date the note gives"], rows)]
+    cites = []
+    for s in claim.sources:
+        for c in s.cites:
+            a = claim.find_anchor(c.anchor)
+            said = ", ".join(x for x in (f"as “{_e(c.authors)}”" if c.authors else "",
+                                         f"dated “{_e(c.date)}”" if c.date else "") if x)
+            name = _e(a.title if a else c.anchor)
+            cites.append(f"- `{_e(s.file)}` ({_e(c.where)}) cites *{name}*{' ' + said if said else ''}.")
+    if cites:
+        out.append("How the note cites its sources (compared with the sources below):\n\n" + "\n".join(cites) + "\n")
+    return "\n".join(out)
+
+
+def _authors(a: Anchor) -> str:
+    if not a.authors:
+        return ""
+    names = a.authors if len(a.authors) <= 4 else [*a.authors[:3], f"and {len(a.authors) - 3} others"]
+    return f"Authors: {_e(', '.join(names))} (from {_e(a.authors_from)}).\n"
 
 
 def _anchors(claim: Claim) -> str:
-    out = ["## Primary sources\n"]
+    legend = "; ".join(f"*{k.replace('-', ' ')}*: {v}" for k, v in RELATIONS.items())
+    out = ["## Primary sources\n", f"Each source's relation to the claim ({legend}).\n"]
     for a in claim.anchors:
-        out.append(f"**{html.escape(a.title)}** — {_anchor_ref(a)}, first public {a.date:%d %B %Y}, "
-                   f"*{a.relation.replace('-', ' ')}*.\n")
+        when = a.date.human() + (f" ({_e(a.date_source)})" if a.date_source else "")
+        why = (f" — {_e(a.justification)}" if a.justification
+               else " — ⚠ no justification recorded for this relation")
+        out.append(f"**{_e(a.title)}** — {_anchor_ref(a)}, first public {when}. "
+                   f"Relation: **{a.relation.replace('-', ' ')}**{why}\n")
+        if a.authors:
+            out.append("\n" + _authors(a))
         if a.note:
-            out.append(f"\n{a.note}\n")
+            out.append(f"\n{_e(a.note)}\n")
         if a.numbers:
             out.append("\n" + table(
-                ["metric", "model", "reported", "where"],
-                [(n.metric, n.model, fmt_num(n.value, n.unit), n.where) for n in a.numbers],
+                ["metric", "model", "value", "status", "where"],
+                [(_e(n.metric), _e(n.model), fmt_value(n.value, n.unit, n.change),
+                  f"second-hand, not read in the paper: {_e(n.second_hand_from)}" if n.second_hand_from
+                  else "reported", _e(n.where)) for n in a.numbers],
             ))
         out.append("\n")
     return "\n".join(out)
 
 
+_STATUS = {
+    "agrees": "✓ agrees",
+    "differs": "⚠ differs",
+    "not comparable": "⚠ not comparable (a different kind of change)",
+    "second-hand only": "not checked: the counterpart is second-hand",
+    "untraceable": "⚠ cannot be traced to any primary source",
+    "unverified": "not checked: no primary number",
+    "anchor number missing": "⚠ anchor has no such number",
+}
+_SUPPORT = {
+    "stated": "Stated by a primary source: {names}.",
+    "evidence only": "**Not stated by any primary source.** The anchors give evidence for parts of it only.",
+    "unsupported": "**Unsupported.** No primary source states this claim or gives evidence for it.",
+}
+
+
 def _provenance(claim: Claim) -> str:
-    out = []
+    out = [_SUPPORT[support(claim)].format(
+        names=", ".join(f"*{_e(a.short_title.rstrip('.'))}*" for a in claim.anchors if a.relation == "states-claim")) + "\n"]
     fl = flags(claim)
     if fl:
-        body = "\n".join(f"- **{f.kind}:** {f.message}" for f in fl)
+        body = "\n".join(f"- **{f.kind}:** {_e(f.message)}" for f in fl)
         out.append(admonition("warning", f"Provenance flags ({len(fl)})", body))
     for note in claim.provenance_notes:
-        out.append(admonition("note", "Provenance note", note))
+        out.append(admonition("note", "Provenance note", _e(note)))
     checks = check_numbers(claim)
     if checks:
         rows = []
         for c in checks:
-            pub = fmt_num(c.published.value, c.published.unit) if c.published else "—"
-            status = {"agrees": "✓ agrees", "differs": "⚠ differs",
-                      "unverified": "unverified (no primary number)",
-                      "anchor number missing": "⚠ anchor has no such number"}[c.status]
-            rows.append((c.seed.metric, c.seed.model, fmt_num(c.seed.value, c.seed.unit), pub, status))
+            if c.published is None:
+                pub = "—"
+            elif c.published.second_hand_from:
+                pub = f"— (only a second-hand {fmt_value(c.published.value, c.published.unit, c.published.change)})"
+            else:
+                pub = fmt_value(c.published.value, c.published.unit, c.published.change)
+            status = _STATUS[c.status]
+            if c.status == "unverified" and c.seed.second_hand_from:
+                status = "not checked: the note took it from a secondary source (see below)"
+            said = fmt_value(c.seed.value, c.seed.unit, c.seed.change)
+            if c.seed.derived:
+                said += f" (derived: {_e(c.seed.derived)})"
+            rows.append((_e(c.seed.metric), _e(c.seed.model), said, pub, status))
         out.append("### Numbers the source notes quote, against the primary source\n\n" + table(
             ["metric", "model", "source note says", "primary source says", "check"], rows))
-    if not out:
-        return "## Provenance\n\nNo flags: the note's dates and numbers agree with the primary sources.\n"
+    done, missing = checked(claim), not_checked(claim)
+    if not fl:
+        out.append("No flags. Checked: " + "; ".join(_e(x) for x in done) + ".\n" if done else
+                   "No flags, but nothing here could be checked against a primary source.\n")
+    if missing:
+        out.append(admonition("note", f"Not checked ({len(missing)})", "\n".join(f"- {_e(m)}" for m in missing)))
     return "## Provenance\n\n" + "\n".join(out)
 
 
