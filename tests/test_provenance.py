@@ -90,7 +90,7 @@ def test_unsupported_claim_with_an_untraceable_table():
     assert fl[0].kind == "source" and fl[0].message.startswith("Unsupported")
     assert [chk.status for chk in check_numbers(c)] == ["untraceable"]
     assert any(f.kind == "number" and "cannot be traced" in f.message for f in fl)
-    page = claim_page._provenance(c)
+    page = _text(claim_page._provenance(c))
     assert "**Unsupported.**" in page and "unverified" not in page
 
 
@@ -125,7 +125,7 @@ def test_an_attribution_with_no_committed_authors_is_listed_as_not_checked():
     c = _fx("author-not-committed")
     assert flags(c) == []
     assert any('"Shao et al."' in x and "no author list" in x for x in not_checked(c))
-    page = claim_page._provenance(c)
+    page = _text(claim_page._provenance(c))
     assert "Not checked (1)" in page
 
 
@@ -170,7 +170,7 @@ def test_changes_are_rendered_as_what_they_are():
 
 def test_a_relation_without_justification_is_flagged():
     assert _kinds(_fx("unjustified-relation")) == ["relation"]
-    assert "⚠ no justification" in claim_page._anchors(_fx("unjustified-relation"))
+    assert "⚠ no justification" in _text(claim_page._anchors(_fx("unjustified-relation")))
 
 
 def test_year_and_month_dates_keep_their_precision():
@@ -179,7 +179,7 @@ def test_year_and_month_dates_keep_their_precision():
     assert (a.date.precision, a.date.human(), str(a.date)) == ("year", "2026", "2026")
     assert (b.date.precision, b.date.human()) == ("month", "February 2026")
     assert flags(c) == []
-    assert "first public 2026." in claim_page._anchors(c)
+    assert "first public 2026." in _text(claim_page._anchors(c))
 
 
 @pytest.mark.parametrize("name, field, words", [
