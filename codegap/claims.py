@@ -336,19 +336,63 @@ class SeedNumber(Strict):
                              "counterpart is not untraceable")
         return self
 class Condition(Strict):
-    """One test of the verdict rule: metric's interval against a threshold."""
+    """One test of a verdict rule or premise: a metric's interval against a threshold."""
 
     metric: NonEmpty
     op: Literal[">", "<"]
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)
     why: NonEmpty
 
 
+class RuleChange(Strict):
+    """One version of a verdict rule: when it took effect and why it changed.
+
+    Rules are fixed before the data. When one must change, its new version
+    (`codegap.verdicts.rule_version`, a digest of the rule) is logged here with
+    the date and the reason, and the methods page lists the changes; records
+    keep the version they were decided under.
+    """
+
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
+    date: dt.date
+    reason: NonEmpty
+
+
 class VerdictRule(Strict):
-    """All conditions must hold for `holds`; any clearly failing gives `does not hold`."""
+    """Premises first (a clear failure gives `premise not met`); then all conditions
+    must be met for `holds`, and any clearly failing gives `does not hold`."""
 
     all: list[Condition] = Field(min_length=1)
-    min_n: int = Field(20, ge=1, description="below this many instances: inconclusive")
+    premises: list[Condition] = Field(default_factory=list)
+    min_n: int = Field(10, ge=1, description="below this many units: inconclusive")
+    log: list[RuleChange] = Field(default_factory=list, description="every version of this rule, oldest first")
+
+    @model_validator(mode="after")
+    def _current_version_logged(self) -> "VerdictRule":
+        from codegap.verdicts import rule_version
+
+        current = rule_version(self)
+        if not self.log or self.log[-1].version != current:
+            last = self.log[-1].version if self.log else "none"
+            raise ValueError(
+                f"log the rule's current version {current!r} as the last entry of verdict.log "
+                f"(with date and reason; the last logged version is {last!r})"
+            )
+        return self
+
+
+class Budget(Strict):
+    """How much evidence a run may buy: it stops earlier as soon as the verdict is decided."""
+
+    batch: int = Field(ge=1, description="units run between two looks at the evidence")
+    max_units: int = Field(ge=1, description="the most units a run may use")
+    max_output_tokens: int | None = Field(None, ge=1, description="total model output tokens a run may use")
+
+    @model_validator(mode="after")
+    def _batch_fits(self) -> "Budget":
+        if self.batch > self.max_units:
+            raise ValueError(f"batch {self.batch} is larger than max_units {self.max_units}")
+        return self
 
 
 class MetricSpec(Strict):
@@ -357,22 +401,29 @@ class MetricSpec(Strict):
 
 
 class Experiment(Strict):
-    """A live check: the notebook, its default parameters, metrics, and verdict rule."""
+    """A live check: its report notebook, default parameters, budget, metrics and verdict rule.
+
+    The check itself is the package `codegap.experiments.<claim id with _>`;
+    parameter defaults live only here (the notebook's parameters cell is
+    checked against them by the tests).
+    """
 
     notebook: NonEmpty
     parameters: dict[str, Any] = Field(default_factory=dict)
+    budget: Budget
     metrics: list[MetricSpec] = Field(min_length=1)
     verdict: VerdictRule
 
     @model_validator(mode="after")
     def _rule_uses_emitted_metrics(self) -> "Experiment":
         names = {m.name for m in self.metrics}
-        for i, cond in enumerate(self.verdict.all):
-            if cond.metric not in names:
-                raise ValueError(
-                    f"verdict.all[{i}].metric {cond.metric!r} is not among the metrics "
-                    f"the experiment emits ({', '.join(sorted(names))})"
-                )
+        for key in ("premises", "all"):
+            for i, cond in enumerate(getattr(self.verdict, key)):
+                if cond.metric not in names:
+                    raise ValueError(
+                        f"verdict.{key}[{i}].metric {cond.metric!r} is not among the metrics "
+                        f"the experiment emits ({', '.join(sorted(names))})"
+                    )
         return self
 
 

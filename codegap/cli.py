@@ -50,10 +50,11 @@ def book(
 
 def _register_optional() -> None:
     """Attach the run and fetch commands; each module owns its own options."""
-    from codegap import runner
+    from codegap import rescore, runner
     from fetch import cli as fetch_cli
 
     runner.register(app)
+    rescore.register(app)
     fetch_cli.register(app)
 
 

@@ -12,20 +12,18 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-SCHEMA_VERSION = 1
+from codegap import atomic
+
+SCHEMA_VERSION = 2
 
 
-def results_dir() -> Path:
-    """Where records live: $CODEGAP_RESULTS or <repo>/results."""
-    env = os.environ.get("CODEGAP_RESULTS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "results"
+from codegap.paths import results_dir  # noqa: E402  (re-exported: where records live)
 
 
 def model_slug(model: str) -> str:
@@ -41,6 +39,8 @@ class MetricRecord(BaseModel):
     ci_high: float
     n: int = Field(ge=0)
     note: str = ""
+    method: str = Field("", description="how the interval was made, e.g. 'sequential@97.5%' (see codegap.stats)")
+    unit: str = Field("", description="what one of the n is: instance, instance pair, problem, seed")
 
 
 class Provenance(BaseModel):
@@ -49,6 +49,8 @@ class Provenance(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str
     model_version: str = Field(description="GGUF sha256 or the API-reported model id")
+    models: dict[str, str] = Field(default_factory=dict,
+                                   description="per request role (e.g. base/tuned): model string -> served version")
     sampling: dict[str, Any] = Field(default_factory=dict)
     seed: int
     codegap_commit: str
@@ -59,21 +61,51 @@ class Provenance(BaseModel):
     cache_hits: int | None = None
 
 
+class Spent(BaseModel):
+    """What a run used of its budget, and why it stopped."""
+
+    model_config = ConfigDict(extra="forbid")
+    units: int
+    batches: int
+    samples: int
+    output_tokens: int
+    stop: Literal["decided", "unit budget", "token budget", "fixed design"]
+
+
 class RunRecord(BaseModel):
+    """One run of one claim's check: metrics, verdict, and where every number came from.
+
+    Schema 1 records (before samples were stored) have no `samples`,
+    `subject`, `rule_version`, `budget` or `spent`; they stay readable as
+    history but cannot be re-scored.
+    """
+
     model_config = ConfigDict(extra="forbid")
     schema_version: int = SCHEMA_VERSION
     run_id: str
     claim: str
-    model: str
+    model: str = Field(description="the model string the run was asked for")
+    subject: str = Field("", description="what was actually tested (a model, a model pair, a trained organism)")
     date: dt.datetime
     parameters: dict[str, Any] = Field(default_factory=dict)
+    budget: dict[str, Any] = Field(default_factory=dict)
+    spent: Spent | None = None
     metrics: list[MetricRecord]
-    verdict: Literal["holds", "does not hold", "inconclusive"]
+    verdict: Literal["holds", "does not hold", "inconclusive", "premise not met"]
     verdict_explanation: str = ""
+    rule_version: str = ""
+    samples: str | None = Field(None, description="stored samples, relative to the repo")
+    samples_sha256: str | None = None
     notebook: str | None = Field(None, description="executed notebook, relative to the repo")
     details: dict[str, Any] = Field(default_factory=dict,
-                                    description="what the notebook reported beyond its metrics (e.g. pass@k crossing)")
+                                    description="what the analysis reported beyond its metrics")
+    rescored_from: str | None = Field(None, description="run id whose stored samples were re-scored")
     provenance: Provenance
+
+    @property
+    def tested(self) -> str:
+        """The subject when recorded, else (schema 1) the model string."""
+        return self.subject or self.model
 
 
 class ResultsInvalid(Exception):
@@ -93,18 +125,13 @@ def record_path(record: RunRecord, root: Path | None = None) -> Path:
 def append_record(record: RunRecord, root: Path | None = None) -> Path:
     """Write one record atomically; refuses to replace an existing file."""
     path = record_path(record, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = record.model_dump_json(indent=2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)  # fails with FileExistsError rather than overwrite
-    finally:
-        os.unlink(tmp)
-    return path
+    return atomic.write_new(path, record.model_dump_json(indent=2) + "\n")
+
+
+def samples_path(claim: str, run_id: str, model: str, root: Path | None = None) -> Path:
+    """Where a run's samples live: results/samples/<claim>/<run_id>__<model>.jsonl.gz."""
+    root = root or results_dir()
+    return root / "samples" / claim / f"{run_id}__{model_slug(model)}.jsonl.gz"
 
 
 def iter_records(root: Path | None = None) -> list[RunRecord]:
@@ -148,15 +175,23 @@ def load_results(root: Path | None = None) -> pd.DataFrame:
 
 
 def latest_per_model(records: list[RunRecord], claim: str) -> dict[str, RunRecord]:
-    """The newest record of each model for one claim."""
+    """The newest record of each tested subject for one claim (keyed by `RunRecord.tested`)."""
     latest: dict[str, RunRecord] = {}
     for rec in records:
         if rec.claim == claim:
-            latest[rec.model] = rec  # records are sorted oldest first
+            latest[rec.tested] = rec  # records are sorted oldest first
     return latest
 
 
-def verdict_flips(records: list[RunRecord], claim: str, model: str) -> bool:
-    """True when runs of the same model on the same claim disagree on the verdict."""
-    seen = {r.verdict for r in records if r.claim == claim and r.model == model}
-    return len(seen) > 1
+def verdict_flips(records: list[RunRecord], claim: str, subject: str) -> bool:
+    """True when records of one subject, decided under the same rule version, disagree.
+
+    A verdict that changed because the rule changed is not a flip (the methods
+    page lists rule changes); schema 1 records carry no rule version and are
+    never compared with each other.
+    """
+    by_rule: dict[str, set[str]] = {}
+    for r in records:
+        if r.claim == claim and r.tested == subject:
+            by_rule.setdefault(r.rule_version or f"legacy:{r.run_id}", set()).add(r.verdict)
+    return any(len(v) > 1 for v in by_rule.values())

@@ -1,76 +1,71 @@
-"""`codegap run`: execute claims' notebooks on a model and record results with provenance.
+"""`codegap run`: test claims on a model, batch by batch, until the evidence decides.
 
-For each selected claim with an experiment the notebook is executed with
-papermill (parameters: model, n, seed, outcome_path, log_dir and the claim's own
-`experiment.parameters`; never API keys, which reach inspect through the
-environment only). The executed notebook lands in
-`results/notebooks/<claim>/<model-slug>/<run_id>.ipynb`, the inspect logs in
-`results/logs/<claim>/<model-slug>/<run_id>/`. The run then reads the notebook's
-outcome, re-applies the claim's verdict rule (`codegap.verdicts.decide`), and
-appends one immutable `RunRecord` with full provenance.
+For each selected claim the runner imports its check
+(`codegap.experiments.<claim_id>`), then repeats: generate the next batch of
+units from the seed, ask the model (`LiveCheck.collect`), grade, re-analyse
+everything so far (`codegap.evaluation.evaluate`: anytime-valid intervals) and
+apply the claim's rule. It stops as soon as the verdict is decided, or when the
+claim's budget (units, output tokens) is spent ("inconclusive at budget").
 
-Progress (per claim, and per sample via an inspect hook writing to a side
-file) is shown in the terminal; the notebooks themselves stay clean.
-A failing notebook is reported by claim and model, the other claims still run,
-and the command exits non-zero at the end.
+Then, in this order, each written atomically and never overwritten:
+1. the samples (`results/samples/<claim>/<run>__<model>.jsonl.gz`): every reply and its grade;
+2. the report: the claim's notebook executed by papermill on those samples
+   (no model calls), `results/notebooks/<claim>/<model>/<run>.ipynb`;
+3. the record (`results/records/<claim>/<run>__<model>.json`): metrics, verdict,
+   rule version, budget spent, provenance.
+
+Interrupted (Ctrl-C) or failed runs leave nothing half-written: the partial
+notebook is removed, one line says what happened, and the responses already
+received stay in inspect's cache, so a rerun catches up without model calls.
+API keys reach inspect through the environment only; they are never parameters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import importlib.metadata
-import json
 import os
 import re
 import subprocess
-import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import typer
 import yaml
 
-from codegap.claims import Claim, ClaimsInvalid, Experiment, load_claims
-from codegap.outcome import read_outcome
+from codegap import experiments, fingerprint
+from codegap.claims import Claim, ClaimsInvalid, load_claims
+from codegap.evaluation import Evaluation, evaluate, experiment_of
+from codegap.experiments.collect import RunContext
+from codegap.paths import REPO, claims_dir, relative
 from codegap.results import (
     MetricRecord,
     Provenance,
     RunRecord,
+    Spent,
     append_record,
     iter_records,
-    latest_per_model,
     model_slug,
     new_run_id,
     results_dir,
+    samples_path,
 )
-from codegap.verdicts import decide
-
-REPO = Path(__file__).resolve().parent.parent
-
-#: Package versions recorded with every run.
-TRACKED_PACKAGES = ("inspect-ai", "llama-cpp-python", "papermill", "openai", "numpy",
-                    "pandas", "scipy", "ipykernel", "nbclient")
+from codegap.samples import SampleRow, SamplesHeader
+from codegap.samples import write as write_samples
+from codegap.verdicts import MEANING, rule_version
 
 #: Parameter names that look like credentials are refused: keys come from the environment.
 SECRET_NAME = re.compile(
     r"(api[_-]?key|secret|password|passwd|credential|(^|_)(access_|auth_|bearer_|api_)?token$)", re.I)
 
-#: Parameters the runner itself supplies (the notebook contract in ARCHITECTURE.md).
-RUN_PARAMETERS = ("model", "n", "seed", "outcome_path", "log_dir")
+#: Parameters the runner itself supplies to the report notebook.
+RUN_PARAMETERS = ("model", "seed", "samples_path")
 
 
 class RunError(RuntimeError):
-    """A claim could not be run; the message names claim and model."""
-
-
-def claims_dir() -> Path:
-    """$CODEGAP_CLAIMS_DIR or the repository's claims/."""
-    env = os.environ.get("CODEGAP_CLAIMS_DIR")
-    return Path(env) if env else REPO / "claims"
+    """A claim could not be run; the message names claim and model and says what to do."""
 
 
 def parse_params(items: list[str] | None) -> dict[str, Any]:
@@ -83,10 +78,9 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
             raise typer.BadParameter(f"--param {item!r}: expected key=value with a Python name as key")
         if SECRET_NAME.search(key):
             raise typer.BadParameter(
-                f"--param {key}: credentials are never notebook parameters; "
-                "set them in the environment (e.g. OPENAI_API_KEY)"
-            )
-        if key in ("outcome_path", "log_dir"):
+                f"--param {key}: credentials are never parameters; "
+                "set them in the environment (e.g. OPENAI_API_KEY)")
+        if key in RUN_PARAMETERS:
             raise typer.BadParameter(f"--param {key}: set by codegap run itself")
         try:
             out[key] = yaml.safe_load(raw)
@@ -95,52 +89,26 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def notebook_parameters(claim: Claim, *, model: str, seed: int, n: int | None, limit: int | None,
-                        overrides: dict[str, Any], outcome_path: Path, log_dir: Path) -> dict[str, Any]:
-    """The papermill parameters of one run (see module doc); checked for credentials."""
-    assert isinstance(claim.experiment, Experiment)
-    params: dict[str, Any] = dict(claim.experiment.parameters)
+def effective_parameters(claim: Claim, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The claim's parameter defaults with overrides; unknown names are refused."""
+    exp = experiment_of(claim)
+    unknown = sorted(set(overrides) - set(exp.parameters))
+    if unknown:
+        raise RunError(f"claim {claim.id}: unknown parameter(s) {', '.join(unknown)}; "
+                       f"known: {', '.join(sorted(exp.parameters)) or 'none'}")
+    params = dict(exp.parameters)
     params.update(overrides)
-    if n is not None:
-        params["n"] = n
-    if limit is not None and "n" in params:
-        params["n"] = min(int(params["n"]), limit)
-    elif limit is not None:
-        params["n"] = limit
-    params.update(model=model, seed=seed, outcome_path=str(outcome_path), log_dir=str(log_dir))
     for key in params:
         if SECRET_NAME.search(key):
-            raise RunError(f"claim {claim.id}: parameter {key!r} looks like a credential; "
+            raise RunError(f"claims/{claim.id}.yaml: experiment.parameters.{key}: looks like a credential; "
                            "credentials come from the environment only")
     return params
-
-
-def resolve_notebook(claim: Claim, base: Path) -> Path:
-    """The claim's notebook: relative to the claims folder's parent, else to the repo."""
-    assert isinstance(claim.experiment, Experiment)
-    rel = Path(claim.experiment.notebook)
-    for cand in ([rel] if rel.is_absolute() else [base.parent / rel, REPO / rel]):
-        if cand.is_file():
-            return cand
-    raise RunError(f"claim {claim.id}: experiment.notebook {str(rel)!r} not found "
-                   f"(looked in {base.parent} and {REPO})")
-
-
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def git_commit() -> str:
     """HEAD of the codegap checkout, `+dirty` when tracked files changed; `unknown` outside git."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, timeout=10)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return "uncommitted"
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
@@ -150,219 +118,194 @@ def git_commit() -> str:
         return "unknown"
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
-
-
-def code_digest() -> str:
-    """sha256 over codegap's Python sources (book generation excluded): task code,
-    scorers and the model layer all change results, so they are part of a run's identity."""
-    h = hashlib.sha256()
-    pkg = REPO / "codegap"
-    for path in sorted(pkg.rglob("*.py")):
-        if "book" in path.relative_to(pkg).parts or "__pycache__" in path.parts:
-            continue
-        h.update(str(path.relative_to(pkg)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
-
-
-def run_fingerprint(claim: Claim, notebook: Path, params: dict[str, Any], model: str) -> str:
-    """Everything that decides a run's result, hashed: notebook, claim experiment,
-    parameters, model (and GGUF hash), codegap code, package versions."""
+def model_versions(models: dict[str, str]) -> dict[str, str]:
+    """Exact version per role known before the run: GGUF sha256 for local models, else the name."""
     from codegap.models.engine import model_version
 
-    parts = {
-        "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(),
-        "experiment": claim.experiment.model_dump(mode="json"),
-        "parameters": {k: v for k, v in params.items() if k not in ("outcome_path", "log_dir")},
-        "model": model,
-        "model_version": model_version(model) if model.startswith("local/") else model,
-        "code": code_digest(),
-        "packages": package_versions(),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return {role: model_version(m) for role, m in models.items()}
 
 
-def up_to_date(claim_id: str, model: str, fingerprint: str) -> RunRecord | None:
-    """The latest record of (claim, model) if it was made with this exact fingerprint."""
-    latest = latest_per_model(iter_records(), claim_id).get(model)
-    if latest is not None and getattr(latest.provenance, "fingerprint", None) == fingerprint:
+def _sampling(check: Any, params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Per arm, the sampling settings actually sent (from the check's own requests)."""
+    out: dict[str, Any] = {}
+    for inst in check.unit(0, seed, params):
+        for req in check.requests(inst, params):
+            cfg = out.setdefault(req.arm, {"temperature": req.temperature, "max_tokens": set(),
+                                           "draws": req.epochs, "rounds": req.rounds, "role": req.role})
+            cfg["max_tokens"].add(req.max_tokens)
+            if req.response_schema is not None:
+                cfg["response_schema"] = True
+    for cfg in out.values():
+        mt = sorted(cfg["max_tokens"])
+        cfg["max_tokens"] = mt[0] if len(mt) == 1 else mt
+    return out
+
+
+@dataclass
+class Progress:
+    """What the terminal shows while a claim runs (rich, to stderr)."""
+
+    on_batch: Callable[[int, int, Evaluation], None] | None = None
+    on_sample: Callable[[int, int], None] | None = None
+
+
+@dataclass
+class SequentialResult:
+    rows: list[SampleRow]
+    evaluation: Evaluation
+    spent: Spent
+    ctx: RunContext
+
+
+def sequential(check: Any, claim: Claim, *, model: str, seed: int, params: dict[str, Any],
+               max_units: int | None, log_dir: Path, progress: Progress | None = None,
+               max_connections: int | None = None) -> SequentialResult:
+    """Batches until the verdict is decided or the budget is spent (see module doc)."""
+    exp = experiment_of(claim)
+    budget = exp.budget
+    limit = budget.max_units if max_units is None else min(max_units, budget.max_units)
+    ctx = RunContext(model=model, seed=seed, log_dir=log_dir, max_connections=max_connections,
+                     on_progress=progress.on_sample if progress else None)
+    rows: list[SampleRow] = []
+    units = batches = 0
+    stop = "unit budget"
+    ev: Evaluation | None = None
+    while units < limit:
+        k = min(budget.batch, limit - units)
+        instances = [inst for i in range(units, units + k) for inst in check.unit(i, seed, params)]
+        rows.extend(check.collect(instances, params, ctx))
+        units += k
+        batches += 1
+        tokens = sum(r.tokens_out for r in rows)
+        over_tokens = budget.max_output_tokens is not None and tokens >= budget.max_output_tokens
+        ev = evaluate(check, claim, rows, params, at_budget=units >= limit or over_tokens)
+        if progress and progress.on_batch:
+            progress.on_batch(units, limit, ev)
+        if ev.decision.decided:
+            stop = "decided"
+            break
+        if over_tokens:
+            stop = "token budget"
+            break
+    assert ev is not None, "a budget has at least one unit"
+    spent = Spent(units=units, batches=batches, samples=len(rows),
+                  output_tokens=sum(r.tokens_out for r in rows), stop=stop)
+    return SequentialResult(rows, ev, spent, ctx)
+
+
+def up_to_date(claim_id: str, subject: str, fp: str) -> RunRecord | None:
+    """The latest record of (claim, subject) if it was made with this exact fingerprint."""
+    latest = None
+    for rec in iter_records():
+        if rec.claim == claim_id and rec.tested == subject:
+            latest = rec
+    if latest is not None and getattr(latest.provenance, "fingerprint", None) == fp:
         return latest
     return None
 
 
-@dataclass
-class LogSummary:
-    paths: list[Path] = field(default_factory=list)
-    calls: int = 0
-    cache_hits: int = 0
-    model_version: str | None = None
-    sampling: dict[str, Any] = field(default_factory=dict)
-
-
-def summarize_logs(log_dir: Path, model: str) -> LogSummary:
-    """Calls, cache hits, served model version and sampling settings from inspect logs."""
-    from inspect_ai.log import read_eval_log
-
-    from codegap.models.engine import log_call_stats, model_version
-
-    out = LogSummary(paths=sorted(log_dir.glob("*.eval")))
-    for p in out.paths:
-        log = read_eval_log(str(p))
-        stats = log_call_stats(log)
-        out.calls += stats.calls
-        out.cache_hits += stats.cache_hits
-        if out.model_version is None and log.samples:
-            out.model_version = model_version(model, log)
-        if not out.sampling:
-            cfg = log.eval.model_generate_config.model_dump(exclude_none=True)
-            cfg.pop("cache", None)
-            cfg.pop("max_connections", None)
-            if log.eval.config.epochs:
-                cfg["epochs"] = log.eval.config.epochs
-            out.sampling = json.loads(json.dumps(cfg, default=str))
-    if out.model_version is None:
-        out.model_version = model_version(model)
-    if model.startswith("local/"):
-        # what the embedded provider used where the run left a setting unset
-        from codegap.models import local_provider as lp
-
-        for key, value in (("temperature", lp.DEFAULT_TEMPERATURE), ("top_p", lp.DEFAULT_TOP_P),
-                           ("top_k", lp.DEFAULT_TOP_K), ("max_tokens", lp.DEFAULT_MAX_TOKENS)):
-            out.sampling.setdefault(key, value)
-        out.sampling["seed_derivation"] = "sha256('codegap:<seed>:<epoch>')[:4], per epoch"
-    return out
-
-
-class _ProgressWatcher(threading.Thread):
-    """Follows the side file the notebook's inspect hook appends to (see engine)."""
-
-    def __init__(self, path: Path, on_update) -> None:
-        super().__init__(daemon=True)
-        self.path, self.on_update = path, on_update
-        self.stop = threading.Event()
-        self.done = 0
-        self.total = 0
-
-    def run(self) -> None:
-        pos = 0
-        while not self.stop.wait(0.3):
-            pos = self.poll(pos)
-        self.poll(pos)
-
-    def poll(self, pos: int) -> int:
-        try:
-            with open(self.path, encoding="utf-8") as fh:
-                fh.seek(pos)
-                for line in fh:
-                    try:
-                        ev = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue
-                    if ev.get("event") == "task_start":
-                        self.total += int(ev.get("samples", 0))
-                    elif ev.get("event") == "sample_end":
-                        self.done += 1
-                pos = fh.tell()
-        except FileNotFoundError:
-            return pos
-        self.on_update(self.done, self.total)
-        return pos
-
-
-def run_claim(claim: Claim, *, model: str, seed: int, n: int | None, limit: int | None,
-              overrides: dict[str, Any], base: Path, progress=None,
-              if_changed: bool = False) -> Path | None:
-    """Run one claim's notebook and append its record; returns the record path.
-
-    With `if_changed`, returns None without running when the latest record of
-    this claim and model has the same run fingerprint (nothing that decides the
-    result changed), so an unchanged `make book` neither calls models nor adds records.
-    """
+def execute_report(claim: Claim, *, model: str, seed: int, params: dict[str, Any], samples_rel: str,
+                   out: Path) -> None:
+    """Run the claim's report notebook on stored samples (no model calls)."""
     import papermill as pm
 
+    exp = experiment_of(claim)
+    nb = (REPO / exp.notebook).resolve()
+    if not nb.is_relative_to((REPO / "notebooks").resolve()) or not nb.is_file():
+        raise RunError(f"claims/{claim.id}.yaml: experiment.notebook: {exp.notebook!r} is not a notebook "
+                       "inside notebooks/")
+    out.parent.mkdir(parents=True, exist_ok=True)  # papermill does not create folders
+    parameters = {**params, "model": model, "seed": seed, "samples_path": samples_rel}
+    try:
+        pm.execute_notebook(str(nb), str(out), parameters=parameters, progress_bar=False, log_output=False,
+                            cwd=str(REPO), kernel_name="python3")
+    except pm.PapermillExecutionError as exc:
+        raise RunError(f"claim {claim.id} on {model}: report notebook failed in cell {exc.exec_count}: "
+                       f"{exc.ename}: {exc.evalue} (see {relative(out)})") from exc
+
+
+def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any], max_units: int | None = None,
+              progress: Progress | None = None, if_changed: bool = False, report: bool = True,
+              max_connections: int | None = None) -> Path | None:
+    """Run one claim's check and append its record; returns the record path (None: up to date)."""
+    check = experiments.get(claim.id)
+    exp = experiment_of(claim)
+    params = effective_parameters(claim, overrides)
+    models = check.models(model, params)
+    subject = check.subject(model, params)
+    versions = model_versions(models)
+    fp = fingerprint.fingerprint(
+        check_module=f"codegap.experiments.{experiments.module_name(claim.id)}",
+        experiment=exp.model_dump(mode="json", exclude={"verdict": {"log"}}), parameters=params,
+        model=subject, model_version=str(sorted(versions.items())), seed=seed)
+    if if_changed and max_units is None and up_to_date(claim.id, subject, fp):
+        return None
     root = results_dir()
     run_id = new_run_id()
-    slug = model_slug(model)
-    nb_out = root / "notebooks" / claim.id / slug / f"{run_id}.ipynb"
+    slug = model_slug(subject)
     log_dir = root / "logs" / claim.id / slug / run_id
-    outcome_path = log_dir / "outcome.json"
-    notebook = resolve_notebook(claim, base)
-    params = notebook_parameters(claim, model=model, seed=seed, n=n, limit=limit,
-                                 overrides=overrides, outcome_path=outcome_path, log_dir=log_dir)
-    fingerprint = run_fingerprint(claim, notebook, params, model)
-    if if_changed and up_to_date(claim.id, model, fingerprint):
-        return None
-    nb_out.parent.mkdir(parents=True, exist_ok=True)  # papermill does not create folders
-    log_dir.mkdir(parents=True, exist_ok=True)
-
-    fd, progress_file = tempfile.mkstemp(prefix="codegap-progress-", suffix=".jsonl")
-    os.close(fd)
-    task_id = progress.add_task(f"{claim.id} on {model}", total=None) if progress else None
-    watcher = _ProgressWatcher(
-        Path(progress_file),
-        lambda done, total: progress.update(task_id, completed=done, total=total or None)
-        if progress else None,
-    )
-    old = os.environ.get("CODEGAP_PROGRESS_FILE")
-    os.environ["CODEGAP_PROGRESS_FILE"] = progress_file  # inherited by the kernel
-    watcher.start()
     t0 = time.perf_counter()
-    try:
-        pm.execute_notebook(str(notebook), str(nb_out), parameters=params, progress_bar=False,
-                            log_output=False, cwd=str(REPO), kernel_name="python3")
-    except pm.PapermillExecutionError as exc:
-        raise RunError(f"claim {claim.id} on model {model}: notebook failed in cell "
-                       f"{exc.exec_count}: {exc.ename}: {exc.evalue} (see {_rel(nb_out)})") from exc
-    finally:
-        watcher.stop.set()
-        watcher.join(timeout=5)
-        if old is None:
-            os.environ.pop("CODEGAP_PROGRESS_FILE", None)
-        else:
-            os.environ["CODEGAP_PROGRESS_FILE"] = old
-        Path(progress_file).unlink(missing_ok=True)
+    result = sequential(check, claim, model=model, seed=seed, params=params, max_units=max_units,
+                        log_dir=log_dir, progress=progress, max_connections=max_connections)
     duration = time.perf_counter() - t0
 
-    outcome = read_outcome(outcome_path)
-    if outcome["claim"] != claim.id:
-        raise RunError(f"claim {claim.id}: the notebook emitted an outcome for {outcome['claim']!r}")
-    assert isinstance(claim.experiment, Experiment)
-    decision = decide(claim.experiment.verdict, outcome["metrics"])
-    if decision.verdict != outcome["verdict"]:
-        raise RunError(f"claim {claim.id} on model {model}: notebook reported verdict "
-                       f"{outcome['verdict']!r} but the claim's rule gives {decision.verdict!r}")
-    logs = summarize_logs(log_dir, model)
+    spath = samples_path(claim.id, run_id, subject, root)
+    header = SamplesHeader(claim=claim.id, run_id=run_id, model=model, subject=subject, seed=seed,
+                           parameters=params)
+    digest = write_samples(spath, header, result.rows)
+    nb_out = root / "notebooks" / claim.id / slug / f"{run_id}.ipynb"
+    nb_rel: str | None = None
+    report_error: RunError | None = None
+    if report:
+        try:
+            execute_report(claim, model=model, seed=seed, params=params, samples_rel=relative(spath), out=nb_out)
+            nb_rel = relative(nb_out)
+        except (RunError, KeyboardInterrupt) as exc:
+            nb_out.unlink(missing_ok=True)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            report_error = exc
+
+    ev = result.evaluation
+    served = {e["role"]: e["served"] for e in result.ctx.evals}
+    # local models are named by their weights' hash; API models by the id the server reported
+    exact = {role: v if v.startswith("sha256:") else served.get(role, v) for role, v in versions.items()}
+    calls = sum(1 for r in result.rows if not r.cached and r.role in models)
     prov = Provenance(
         model=model,
-        model_version=logs.model_version or "unknown",
-        sampling=logs.sampling,
+        model_version=exact.get("subject") or "; ".join(f"{r}: {v}" for r, v in sorted(exact.items()))
+        or "no model called",
+        models=exact,
+        sampling=_sampling(check, params, seed),
         seed=seed,
         codegap_commit=git_commit(),
-        packages=package_versions(),
-        inspect_logs=[_rel(p) for p in logs.paths],
+        packages=fingerprint.distributions(
+            fingerprint.closure(f"codegap.experiments.{experiments.module_name(claim.id)}")[1]),
+        inspect_logs=sorted({relative(Path(e["log"])) for e in result.ctx.evals if e["log"]}),
         duration_s=round(duration, 3),
-        model_calls=logs.calls,
-        cache_hits=logs.cache_hits,
-        fingerprint=fingerprint,
+        model_calls=calls,
+        cache_hits=sum(1 for r in result.rows if r.cached),
+        fingerprint=fp,
     )
     record = RunRecord(
-        run_id=run_id,
-        claim=claim.id,
-        model=model,
+        run_id=run_id, claim=claim.id, model=model, subject=subject,
         date=dt.datetime.now(dt.timezone.utc),
-        parameters={k: v for k, v in params.items() if k not in ("outcome_path", "log_dir")},
-        metrics=[MetricRecord(**m.as_dict()) for m in outcome["metrics"]],
-        verdict=decision.verdict,
-        verdict_explanation=decision.explain(),
-        notebook=_rel(nb_out),
-        details=outcome.get("extra") or {},
+        parameters=params,
+        budget=exp.budget.model_dump() | ({"max_units_cap": max_units} if max_units is not None else {}),
+        spent=result.spent,
+        metrics=[MetricRecord(**m.as_dict()) for m in ev.metrics],
+        verdict=ev.decision.verdict,
+        verdict_explanation=ev.decision.explain(),
+        rule_version=rule_version(exp.verdict),
+        samples=relative(spath), samples_sha256=digest,
+        notebook=nb_rel,
+        details=ev.details,
         provenance=prov,
     )
-    return append_record(record)
+    path = append_record(record, root)
+    if report_error is not None:
+        raise RunError(f"{report_error} — the record {relative(path)} was written without a report")
+    return path
 
 
 def select_claims(ids: list[str] | None, directory: Path) -> list[Claim]:
@@ -374,13 +317,26 @@ def select_claims(ids: list[str] | None, directory: Path) -> list[Claim]:
     out = []
     for cid in ids:
         if cid not in by_id:
-            raise typer.BadParameter(f"no claim {cid!r}; known: {', '.join(sorted(by_id))}",
-                                     param_hint="--claim")
+            raise typer.BadParameter(f"no claim {cid!r}; known: {', '.join(sorted(by_id))}", param_hint="--claim")
         if not by_id[cid].has_experiment:
-            raise typer.BadParameter(f"claim {cid!r} has no experiment (literature only)",
-                                     param_hint="--claim")
+            raise typer.BadParameter(f"claim {cid!r} has no live check (literature only)", param_hint="--claim")
         out.append(by_id[cid])
     return out
+
+
+def _check_models(claim: Claim, model: str, overrides: dict[str, Any]) -> list[str]:
+    """Validate (and, for local models, verify the weights of) every model the check will call."""
+    from codegap.models.engine import local_weights
+    from codegap.models.spec import parse_model
+
+    check = experiments.get(claim.id)
+    params = effective_parameters(claim, overrides)
+    used = list(check.models(model, params).values())
+    for m in used:
+        spec = parse_model(m)
+        if spec.is_local:
+            local_weights(spec)
+    return used
 
 
 def register(app: typer.Typer) -> None:
@@ -392,70 +348,103 @@ def register(app: typer.Typer) -> None:
                                   help="model string, e.g. local/qwen2.5-coder-0.5b, openai/gpt-4o, "
                                        "openai-api/<name>/<model>"),
         claim: Optional[list[str]] = typer.Option(None, "--claim", "-c",
-                                                  help="claim id (repeatable); default: all with an experiment"),
-        n: Optional[int] = typer.Option(None, "--n", min=1, help="instances per claim (default: the claim's)"),
-        seed: int = typer.Option(0, "--seed", help="run seed (sampling seeds are derived per epoch)"),
-        limit: Optional[int] = typer.Option(None, "--limit", min=1,
-                                            help="cap n at this many instances (quick smoke runs)"),
+                                                  help="claim id (repeatable); default: all with a live check"),
+        seed: int = typer.Option(0, "--seed", help="run seed: instances and sampling seeds derive from it"),
+        max_units: Optional[int] = typer.Option(None, "--max-units", min=1,
+                                                help="cap the claim's unit budget (quick smoke runs)"),
         param: Optional[list[str]] = typer.Option(None, "--param", "-p",
-                                                  help="notebook parameter key=value (repeatable)"),
+                                                  help="check parameter key=value (repeatable)"),
         if_changed: bool = typer.Option(False, "--if-changed",
-                                        help="skip claims whose latest record for this model was made "
-                                             "from identical inputs (notebook, parameters, code, weights)"),
+                                        help="skip claims whose latest record for this subject was made from "
+                                             "identical inputs (check code, parameters, rule, weights, packages)"),
+        max_connections: Optional[int] = typer.Option(None, "--max-connections", min=1,
+                                                      help="requests in flight (API) or sequences batched (local)"),
+        report: bool = typer.Option(True, help="execute the report notebook after the run"),
     ) -> None:
-        """Run claims' notebooks on a model; append one result record per claim."""
+        """Run claims' live checks on a model; append one record (with samples) per claim."""
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn,
+                                   TextColumn, TimeElapsedColumn)
 
-        from codegap.models.engine import local_weights
-        from codegap.models.spec import ModelStringError, parse_model
+        from codegap.models.spec import ModelStringError
         from codegap.models.weights import WeightsError
 
-        console = Console(stderr=True)
-        try:
-            spec = parse_model(model)
-            if spec.is_local:
-                local_weights(spec)  # fail now, with the package to install, not inside a notebook
-        except (ModelStringError, WeightsError) as exc:
-            typer.echo(f"error: {exc}", err=True)  # plain: keeps the forms table unwrapped
-            raise typer.Exit(2)
+        console = Console(stderr=True, highlight=False)
         overrides = parse_params(param)
         base = claims_dir()
         try:
             selected = select_claims(claim, base)
         except ClaimsInvalid as exc:
-            console.print(f"[red]error:[/red] the claim records in {base} are invalid:\n{exc}",
-                          highlight=False)
+            console.print(f"[red]error:[/red] the claim records in {base} are invalid:\n{exc}")
             raise typer.Exit(2)
         if not selected:
-            console.print(f"no claims with an experiment in {base}")
+            console.print(f"no claims with a live check in {base}")
             raise typer.Exit(1)
-        failures: list[str] = []
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                      transient=False) as progress:
-            overall = progress.add_task(f"{len(selected)} claim(s) on {model}", total=len(selected))
+        try:
             for c in selected:
+                used = _check_models(c, model, overrides)
+                if model not in used:
+                    check = experiments.get(c.id)
+                    console.print(f"note: {c.id} does not call {model}: it tests "
+                                  f"{check.subject(model, effective_parameters(c, overrides))}")
+        except (ModelStringError, WeightsError, RunError, experiments.NoSuchCheck) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2)
+        failures: list[str] = []
+        with RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, transient=False) as bar:
+            overall = bar.add_task(f"{len(selected)} claim(s) on {model}", total=len(selected))
+            for c in selected:
+                units_task = bar.add_task(f"  {c.id}: units", total=experiment_of(c).budget.max_units)
+                sample_task = bar.add_task("    samples in batch", total=None)
+
+                def on_batch(done: int, limit: int, ev: Evaluation, _t=units_task, _c=c) -> None:
+                    bar.update(_t, completed=done, total=limit,
+                               description=f"  {_c.id}: {ev.decision.verdict} so far")
+
+                def on_sample(done: int, total: int, _t=sample_task) -> None:
+                    bar.update(_t, completed=done, total=total or None)
+
                 try:
-                    path = run_claim(c, model=model, seed=seed, n=n, limit=limit,
-                                     overrides=overrides, base=base, progress=progress,
-                                     if_changed=if_changed)
+                    path = run_claim(c, model=model, seed=seed, overrides=overrides, max_units=max_units,
+                                     progress=Progress(on_batch, on_sample), if_changed=if_changed,
+                                     report=report, max_connections=max_connections)
                     if path is None:
-                        progress.console.print(f"[green]=[/green] {c.id}: up to date on {model} "
-                                               "(no model calls)", highlight=False)
-                        progress.advance(overall)
-                        continue
-                    rec = json.loads(path.read_text())
-                    progress.console.print(
-                        f"[green]✓[/green] {c.id}: {rec['verdict']}  "
-                        f"(calls {rec['provenance']['model_calls']}, cache hits "
-                        f"{rec['provenance']['cache_hits']}, {rec['provenance']['duration_s']:.1f} s) "
-                        f"-> {_rel(path)}", highlight=False)
+                        bar.console.print(f"[green]=[/green] {c.id}: up to date on {model} (no model calls)")
+                    else:
+                        rec = RunRecord.model_validate_json(path.read_text())
+                        sp = rec.spent
+                        bar.console.print(
+                            f"[green]✓[/green] {c.id} on {rec.tested}: [bold]{rec.verdict}[/bold] "
+                            f"({MEANING[rec.verdict]}); {sp.units} units in {sp.batches} batch(es), stop: "
+                            f"{sp.stop}; calls {rec.provenance.model_calls}, cache hits "
+                            f"{rec.provenance.cache_hits}, {rec.provenance.duration_s:.0f} s -> {relative(path)}")
+                except KeyboardInterrupt:
+                    bar.stop()
+                    console.print(f"interrupted: {c.id} on {model}; nothing was recorded for it (replies received "
+                                  "so far are cached, so a rerun resumes without repeating those calls)")
+                    raise typer.Exit(130)
                 except Exception as exc:  # report, keep going, fail at the end
                     failures.append(c.id)
-                    progress.console.print(f"[red]✗ {c.id} on {model} failed:[/red] {exc}", highlight=False)
-                progress.advance(overall)
+                    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    bar.console.print(f"[red]✗ {c.id} on {model} failed:[/red] {type(exc).__name__}: {msg}")
+                    if os.environ.get("CODEGAP_DEBUG"):
+                        console.print_exception()
+                finally:
+                    bar.remove_task(sample_task)
+                bar.advance(overall)
         if failures:
             console.print(f"[red]{len(failures)} of {len(selected)} claim(s) failed on {model}: "
-                          f"{', '.join(failures)}[/red]")
+                          f"{', '.join(failures)}[/red] (set CODEGAP_DEBUG=1 for tracebacks)")
             raise typer.Exit(1)
+
+
+def package_versions(names: tuple[str, ...] = ("inspect-ai", "llama-cpp-python", "torch", "numpy")) -> dict[str, str]:
+    """Installed versions of a few packages (for benchmarks' own provenance)."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out

@@ -1,21 +1,49 @@
-"""Interval estimates shared by every experiment notebook.
+"""Every interval in codegap, one method per kind of evidence.
 
-Why one module: each verdict compares a metric's 95% interval with a threshold
-(`codegap.verdicts.decide`), so every notebook must compute intervals the same
-way. Proportions use the Wilson score interval (good coverage at small n and at
-0 or 1, unlike the normal approximation); differences and other statistics use
-the bootstrap via `scipy.stats.bootstrap`; pass@k uses the unbiased estimator of
-Chen et al. (2021), computed as a product so it never overflows.
+Why one module: a verdict compares a metric's interval with a threshold
+(`codegap.verdicts.decide`), so the interval must mean the same thing in every
+check. An experiment's analysis therefore never computes intervals itself: it
+returns `Observations` (one bounded value per independent unit, in the order the
+units were run), and `estimate()` turns them into a `Metric` here.
 
-Intervals are returned so that they always contain the point estimate (a
-percentile bootstrap interval can, rarely, miss it); `Metric` insists on that.
+The methods, and why:
+
+- **Decisions (every metric a run can stop on)**: an anytime-valid 95%
+  confidence sequence for the mean of bounded per-unit values: the hedged
+  capital ("betting") construction of Waudby-Smith & Ramdas (2024, JRSS-B,
+  Theorem 3), as implemented by the `ville` package, with its running
+  intersection. A run looks at its evidence after every batch and stops when
+  the verdict is decided; a fixed-n interval would then cover less than 95% of
+  the time, a confidence sequence covers at all sample sizes at once. It needs
+  only known bounds, so the same method serves:
+  * a proportion (units scored 0/1, bounds [0, 1]);
+  * a difference of proportions (per unit: arm A minus arm B on the same
+    instance, or on the instances generated with the same index at two
+    difficulty levels; bounds [-1, 1]);
+  * a cluster mean (several samples per instance, e.g. pass@k or epochs: the
+    unit is the instance and its value is the mean over its samples, so samples
+    of one instance are never counted as independent).
+  It never has zero width: with every unit agreeing it still shrinks only as
+  fast as the evidence allows (about 115 units before an always-zero paired
+  difference is shown to lie below 0.05 at 97.5%).
+- **Replicates (a fixed number of independent training seeds)**: Student's t
+  over the per-seed values, with a floor on the standard error from the
+  within-seed sampling variance, so that identical seeds never give a
+  zero-width interval. Used by the from-scratch organisms (RL, SFT), whose
+  design fixes the number of seeds in advance.
+- **Descriptive tables** (accuracy per arm and difficulty in the notebooks,
+  never used for a verdict): the Wilson score interval, good at small n and at
+  0 or 1; differences in such tables use Newcombe's hybrid score interval.
+
+pass@k uses the unbiased estimator of Chen et al. (2021), computed as a product
+so it never overflows.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from typing import Callable, Literal, Sequence
+from dataclasses import dataclass, field
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 from scipy import stats as sps
@@ -23,7 +51,172 @@ from statsmodels.stats.proportion import proportion_confint
 
 from codegap.verdicts import Metric
 
-BootstrapMethod = Literal["percentile", "basic", "BCa"]
+#: Truncation of the bets in the hedged capital process (Waudby-Smith & Ramdas
+#: suggest 1/2 or 3/4; 3/4 shrinks faster on low-variance data, which is what a
+#: model that answers every item the same way produces).
+BETTING_C = 0.75
+#: Candidate means the capital process is tracked on; the interval is widened to
+#: the neighbouring grid points, so the discretisation is conservative.
+BETTING_GRID = 4000
+
+Design = Literal["sequential", "replicates"]
+
+METHODS: dict[str, str] = {
+    "sequential": ("anytime-valid confidence sequence for a bounded mean (hedged capital / betting, "
+                   "Waudby-Smith & Ramdas 2024, Thm 3; package `ville`), running intersection"),
+    "power-gap": ("a prediction minus an observation, combining two confidence sequences each at half the "
+                  "error level through the monotone function (anytime-valid)"),
+    "replicates": "Student t over independent training seeds, standard error floored by the within-seed sampling error",
+    "wilson": "Wilson score interval (descriptive tables only)",
+    "newcombe": "Newcombe hybrid score interval for a difference of proportions (descriptive tables only)",
+}
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What an analysis reports for one metric: one bounded value per independent unit.
+
+    `values` are in the order the units were run (the order matters to a
+    confidence sequence, and keeping it makes a re-score reproduce the interval
+    exactly). `unit` names what one value is ("instance", "instance pair",
+    "problem", "seed") so the methods page can say what was counted.
+    """
+
+    name: str
+    values: tuple[float, ...]
+    bounds: tuple[float, float] = (0.0, 1.0)
+    unit: str = "instance"
+    design: Design = "sequential"
+    note: str = ""
+    #: replicates only: each seed's within-seed sampling variance of its value
+    within_var: tuple[float, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        lo, hi = self.bounds
+        if not lo < hi:
+            raise ValueError(f"{self.name}: bounds {self.bounds} are not increasing")
+        arr = np.asarray(self.values, dtype=float)
+        if arr.ndim != 1:
+            raise ValueError(f"{self.name}: values must be a flat sequence")
+        if np.isnan(arr).any():
+            raise ValueError(f"{self.name}: values contain NaN")
+        if arr.size and (arr.min() < lo - 1e-12 or arr.max() > hi + 1e-12):
+            raise ValueError(f"{self.name}: values must lie in {self.bounds}, got [{arr.min()}, {arr.max()}]")
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values)) if self.values else 0.0
+
+
+def observations(name: str, values: Iterable[float | bool], *, bounds: tuple[float, float] = (0.0, 1.0),
+                 unit: str = "instance", note: str = "") -> Observations:
+    """Shorthand for a sequential `Observations` from any iterable of numbers or booleans."""
+    return Observations(name, tuple(float(v) for v in values), bounds=bounds, unit=unit, note=note)
+
+
+def paired_differences(name: str, a: Sequence[float | bool], b: Sequence[float | bool], *,
+                       unit: str = "instance", note: str = "") -> Observations:
+    """Per-unit `a[i] - b[i]` of two [0, 1]-valued sequences of equal length, bounds [-1, 1].
+
+    Used both for arms on the same instance (paired by design) and for two
+    difficulty levels whose instances share a generation index (independent
+    pairs: still i.i.d. units whose mean is the difference of the two means).
+    """
+    if len(a) != len(b):
+        raise ValueError(f"{name}: paired sequences differ in length ({len(a)} vs {len(b)})")
+    return Observations(name, tuple(float(x) - float(y) for x, y in zip(a, b)), bounds=(-1.0, 1.0),
+                        unit=unit, note=note)
+
+
+def confidence_sequence(values: Sequence[float], bounds: tuple[float, float], alpha: float) -> tuple[float, float]:
+    """The anytime-valid (1 - alpha) interval after the last of `values` (see module doc)."""
+    from ville import BettingCS
+
+    lo, hi = bounds
+    if len(values) == 0:
+        return float(lo), float(hi)
+    cs = BettingCS(bounds=bounds, alpha=alpha, c=BETTING_C, grid=BETTING_GRID, intersect=True)
+    cs.fit(np.asarray(values, dtype=float))
+    low, high = cs.interval()
+    return float(max(low, lo)), float(min(high, hi))
+
+
+def replicate_interval(values: Sequence[float], within_var: Sequence[float], bounds: tuple[float, float],
+                       alpha: float) -> tuple[float, float]:
+    """Student-t interval over replicate (seed) values; see module doc for the floor."""
+    arr = np.asarray(values, dtype=float)
+    k = arr.size
+    lo_b, hi_b = bounds
+    if k < 2:
+        return float(lo_b), float(hi_b)
+    between = float(arr.var(ddof=1)) / k
+    floor = float(np.mean(within_var)) / k if len(within_var) else 0.0
+    se = math.sqrt(max(between, floor, 1e-12))
+    t = float(sps.t.ppf(1 - alpha / 2, df=k - 1))
+    m = float(arr.mean())
+    return max(m - t * se, lo_b), min(m + t * se, hi_b)
+
+
+@dataclass(frozen=True)
+class PowerGap:
+    """`low.mean ** exponent - high.mean`: a prediction from one level minus an observation at another.
+
+    Used where a claim contrasts an observed accuracy with what a simple model
+    predicts (independent per-step errors: accuracy at depth D = accuracy at
+    depth d to the power D/d). Its interval combines the two confidence
+    sequences, each at half the error level (Bonferroni), through the monotone
+    function: [L1^r - U2, U1^r - L2], so it is anytime-valid too.
+    """
+
+    name: str
+    low: Observations
+    high: Observations
+    exponent: float
+    unit: str = "instance pair"
+    note: str = ""
+
+    @property
+    def n(self) -> int:
+        return min(self.low.n, self.high.n)
+
+
+def estimate(obs: Observations | PowerGap, alpha: float = 0.05) -> Metric:
+    """A `Metric` (value, interval, n, method) from per-unit observations."""
+    if isinstance(obs, PowerGap):
+        return _estimate_power_gap(obs, alpha)
+    value = obs.mean
+    if obs.design == "replicates":
+        lo, hi = replicate_interval(obs.values, obs.within_var, obs.bounds, alpha)
+    else:
+        lo, hi = confidence_sequence(obs.values, obs.bounds, alpha)
+    # The running intersection can end just beside the running mean; widening to
+    # contain it keeps the interval valid (a superset of a valid one).
+    lo, hi = min(lo, value), max(hi, value)
+    level = round(100 * (1 - alpha), 2)
+    return Metric(name=obs.name, value=value, ci_low=lo, ci_high=hi, n=obs.n,
+                  note=obs.note, method=f"{obs.design}@{level:g}%", unit=obs.unit)
+
+
+def _estimate_power_gap(g: PowerGap, alpha: float) -> Metric:
+    for part in (g.low, g.high):
+        if part.bounds != (0.0, 1.0):
+            raise ValueError(f"{g.name}: both parts must be proportions in [0, 1]")
+    l1, u1 = confidence_sequence(g.low.values, g.low.bounds, alpha / 2)
+    l2, u2 = confidence_sequence(g.high.values, g.high.bounds, alpha / 2)
+    r = g.exponent
+    value = g.low.mean ** r - g.high.mean
+    lo, hi = l1 ** r - u2, u1 ** r - l2
+    lo, hi = min(lo, value), max(hi, value)
+    level = round(100 * (1 - alpha), 2)
+    return Metric(name=g.name, value=value, ci_low=lo, ci_high=hi, n=g.n, note=g.note,
+                  method=f"power-gap@{level:g}%", unit=g.unit)
+
+
+# --- descriptive intervals (tables, never verdicts) -------------------------------------
 
 
 def wilson(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
@@ -34,103 +227,19 @@ def wilson(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
         return 0.0, 1.0
     lo, hi = proportion_confint(successes, n, alpha=alpha, method="wilson")
     p = successes / n
-    # Round-off can put the bound a hair beyond the estimate at p = 0 or 1.
     return float(min(lo, p)), float(max(hi, p))
 
 
-def proportion(name: str, successes: int, n: int, note: str = "") -> Metric:
-    """A success rate as a `Metric` with its Wilson 95% interval.
-
-    With n == 0 the value is reported as 0 with the uninformative interval
-    (0, 1); `decide` then returns `inconclusive` through the rule's `min_n`.
-    """
-    lo, hi = wilson(int(successes), int(n))
-    value = successes / n if n else 0.0
-    if not n and not note:
-        note = "no instances"
-    return Metric(name=name, value=float(value), ci_low=lo, ci_high=hi, n=int(n), note=note)
-
-
-def _as_array(values: Sequence[bool | float], label: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1:
-        raise ValueError(f"{label}: expected a flat sequence of numbers, got shape {arr.shape}")
-    if np.isnan(arr).any():
-        raise ValueError(f"{label}: contains NaN")
-    return arr
-
-
-def _contain(value: float, lo: float, hi: float) -> tuple[float, float]:
-    """Widen (lo, hi) just enough to contain the point estimate; NaN bounds collapse to it."""
-    lo = value if math.isnan(lo) else lo
-    hi = value if math.isnan(hi) else hi
-    return float(min(lo, value)), float(max(hi, value))
-
-
-def bootstrap_ci(
-    samples: Sequence[bool | float] | tuple[Sequence[bool | float], ...],
-    statistic: Callable[..., float],
-    *,
-    n_resamples: int = 2000,
-    seed: int = 0,
-    alpha: float = 0.05,
-    paired: bool = False,
-    method: BootstrapMethod = "percentile",
-) -> tuple[float, float]:
-    """Bootstrap (1 - alpha) interval of `statistic` over `samples`.
-
-    `samples` is one sequence, or a tuple of sequences for a statistic of
-    several samples (then `statistic(*arrays)`; `paired=True` resamples the
-    same indices in each, as for before/after measurements on the same items).
-    When every sample is constant the statistic cannot vary and the interval is
-    the point estimate itself; scipy would otherwise warn and return NaN.
-    """
-    groups = samples if isinstance(samples, tuple) else (samples,)
-    arrays = tuple(_as_array(g, f"bootstrap_ci: sample {i}") for i, g in enumerate(groups))
-    if any(len(a) == 0 for a in arrays):
-        raise ValueError("bootstrap_ci: every sample needs at least one value")
-    if paired and len({len(a) for a in arrays}) != 1:
-        raise ValueError("bootstrap_ci: paired samples must have equal lengths")
-    value = float(statistic(*arrays))
-    if all(np.all(a == a[0]) for a in arrays) or all(len(a) == 1 for a in arrays):
-        return value, value
-    with warnings.catch_warnings():
-        # Degenerate resamples (e.g. all equal) are handled by _contain below.
-        warnings.simplefilter("ignore")
-        res = sps.bootstrap(
-            arrays,
-            lambda *xs: statistic(*xs),
-            vectorized=False,
-            paired=paired,
-            n_resamples=n_resamples,
-            confidence_level=1 - alpha,
-            method=method,
-            rng=np.random.default_rng(seed),
-        )
-    return _contain(value, float(res.confidence_interval.low), float(res.confidence_interval.high))
-
-
-def mean_metric(name: str, values: Sequence[bool | float], *, seed: int = 0, note: str = "") -> Metric:
-    """Mean of per-instance values with a bootstrap 95% interval."""
-    arr = _as_array(values, name)
-    if len(arr) == 0:
-        raise ValueError(f"metric {name!r}: no values")
-    lo, hi = bootstrap_ci(arr, np.mean, seed=seed)
-    return Metric(name=name, value=float(arr.mean()), ci_low=lo, ci_high=hi, n=len(arr), note=note)
-
-
 def newcombe_diff(a: np.ndarray, b: np.ndarray, *, paired: bool, alpha: float = 0.05) -> tuple[float, float]:
-    """Score interval for mean(a) - mean(b) of 0/1 outcomes (Newcombe 1998).
+    """Score interval for mean(a) - mean(b) of 0/1 outcomes (Newcombe 1998, methods 10 / 11).
 
-    Why not the bootstrap here: with small binary samples the bootstrap is too
-    narrow, and when every pair agrees (e.g. a model that never changes its
-    answer) it collapses to [0, 0], which would make a verdict look decisive on
-    12 instances. The hybrid score interval combines the two Wilson intervals
-    ("square and add"); for paired data it uses the phi correlation of the 2x2
-    table (method 10, with Newcombe's continuity-corrected phi), for
-    independent samples phi = 0 (method 10 for unpaired proportions).
+    For paired data the phi correlation of the 2x2 table enters (with
+    Newcombe's continuity-corrected phi); for independent samples phi = 0.
     """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     n1, n2 = len(a), len(b)
+    if n1 == 0 or n2 == 0:
+        return -1.0, 1.0
     p1, p2 = float(a.mean()), float(b.mean())
     l1, u1 = wilson(int(a.sum()), n1, alpha)
     l2, u2 = wilson(int(b.sum()), n2, alpha)
@@ -151,36 +260,7 @@ def newcombe_diff(a: np.ndarray, b: np.ndarray, *, paired: bool, alpha: float = 
     return max(lo, -1.0), min(hi, 1.0)
 
 
-def diff_metric(
-    name: str,
-    a: Sequence[bool | float],
-    b: Sequence[bool | float],
-    *,
-    seed: int = 0,
-    paired: bool = False,
-    note: str = "",
-) -> Metric:
-    """mean(a) - mean(b) with a 95% interval.
-
-    0/1 outcomes (accuracies) get Newcombe's score interval (`newcombe_diff`);
-    other values a bootstrap interval. Use `paired=True` when a[i] and b[i] are
-    the same instance under two arms (e.g. round k vs round 0 of self-review):
-    the interval is then tighter because instance difficulty cancels. `n` is
-    the smaller sample size, the conservative count for the rule's `min_n`.
-    """
-    arr_a, arr_b = _as_array(a, f"{name}: a"), _as_array(b, f"{name}: b")
-    if len(arr_a) == 0 or len(arr_b) == 0:
-        raise ValueError(f"metric {name!r}: both samples need values (got {len(arr_a)} and {len(arr_b)})")
-    if paired and len(arr_a) != len(arr_b):
-        raise ValueError(f"metric {name!r}: paired samples need equal lengths ({len(arr_a)} vs {len(arr_b)})")
-    value = float(arr_a.mean() - arr_b.mean())
-    binary = bool(np.isin(arr_a, (0.0, 1.0)).all() and np.isin(arr_b, (0.0, 1.0)).all())
-    if binary:
-        lo, hi = newcombe_diff(arr_a, arr_b, paired=paired)
-    else:
-        lo, hi = bootstrap_ci((arr_a, arr_b), lambda x, y: float(np.mean(x) - np.mean(y)), seed=seed, paired=paired)
-    lo, hi = min(lo, value), max(hi, value)
-    return Metric(name=name, value=value, ci_low=lo, ci_high=hi, n=min(len(arr_a), len(arr_b)), note=note)
+# --- pass@k ----------------------------------------------------------------------------------
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -201,3 +281,46 @@ def pass_at_k_mean(counts: Sequence[tuple[int, int]], k: int) -> float:
     if not counts:
         raise ValueError("pass_at_k_mean: no problems")
     return float(np.mean([pass_at_k(n, c, k) for n, c in counts]))
+
+
+# --- design quantities -------------------------------------------------------------------------
+
+
+def minimum_detectable_effect(*, budget: int, threshold: float, op: str, bounds: tuple[float, float],
+                              alpha: float, power: float = 0.8, sims: int = 60, seed: int = 0) -> float | None:
+    """Smallest distance beyond `threshold` a run of `budget` units detects with `power`.
+
+    "Detects" means the confidence sequence lies wholly on the predicted side
+    of the threshold by the last unit. Data are simulated at the noisiest
+    distribution the bounds allow (every unit at one of the two bounds), so the
+    figure is conservative: low-variance data (a model that answers every item
+    the same way) are detected sooner. None when even the largest possible
+    effect is not detected within the budget.
+    """
+    lo_b, hi_b = bounds
+    rng = np.random.default_rng(seed)
+    sign = 1.0 if op == ">" else -1.0
+    room = (hi_b - threshold) if sign > 0 else (threshold - lo_b)
+    if room <= 0:
+        return None
+
+    def detected(delta: float) -> float:
+        mean = threshold + sign * delta
+        p_hi = (mean - lo_b) / (hi_b - lo_b)
+        hits = 0
+        for _ in range(sims):
+            x = np.where(rng.random(budget) < p_hi, hi_b, lo_b)
+            low, high = confidence_sequence(x, bounds, alpha)
+            hits += (low > threshold) if sign > 0 else (high < threshold)
+        return hits / sims
+
+    if detected(room) < power:
+        return None
+    a, b = 0.0, room
+    for _ in range(9):
+        mid = (a + b) / 2
+        if detected(mid) >= power:
+            b = mid
+        else:
+            a = mid
+    return round(b, 3)
