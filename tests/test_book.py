@@ -17,7 +17,7 @@ from conftest import FIXTURES, REPO
 
 def test_claim_page_is_generated_from_the_record(tmp_path):
     claims = {c.id: c for c in load_claims(FIXTURES / "claims" / "good")}
-    page = claim_page.render(claims["tiny-live"], [], {}, "LITERATURE")
+    page = html.unescape(claim_page.render(claims["tiny-live"], [], {}, "LITERATURE"))
     assert "# A fixture claim with a live check" in page
     assert "A small statement used only by the tests." in page
     assert "arXiv:2305.01210v3" in page and "88.4%" in page
@@ -29,7 +29,7 @@ def test_claim_page_is_generated_from_the_record(tmp_path):
 
 def test_literature_only_claim_says_so():
     claims = {c.id: c for c in load_claims(FIXTURES / "claims" / "good")}
-    page = claim_page.render(claims["tiny-lit"], [], {}, "")
+    page = html.unescape(claim_page.render(claims["tiny-lit"], [], {}, ""))
     assert "no live check: needs a vision model" in page
     assert "literature only" in page
 
@@ -38,7 +38,7 @@ def test_results_appear_with_interval_badge_flip_and_chart(tmp_path):
     add_fixture_run(tmp_path)
     records = iter_records(tmp_path / "results")
     claim = next(c for c in load_claims(REPO / "claims") if c.id == "iterative-execution")
-    page = claim_page.render(claim, records, {FIXTURE_MODEL: "../runs/x"}, "")
+    page = html.unescape(claim_page.render(claim, records, {FIXTURE_MODEL: "../runs/x"}, ""))
     assert "0.50 [0.20, 0.70] (n=24)" in page
     assert 'cg-badge cg-does-not-hold' in page
     assert "flipped" in page  # two runs of the same model disagreed
@@ -51,7 +51,7 @@ def test_dashboard_lists_every_claim(tmp_path):
     add_fixture_run(tmp_path)
     md = dashboard.render(claims, iter_records(tmp_path / "results"), {})
     for c in claims:
-        assert f"<claim-{c.id}>" in md
+        assert f"](claims/{c.id}.md)" in md  # a link to its page, titled with the escaped title
     assert md.count("<svg") == 2  # matrix + timeline
 
 
@@ -96,3 +96,62 @@ def test_hand_written_pages_restate_nothing_from_the_records():
             for n in a.numbers:
                 if n.value != int(n.value):  # round numbers like 95 are too common to test
                     assert not re.search(rf"(?<![\w.]){re.escape(f'{n.value:g}')}(?![\w.])", prose), (c.id, n.metric)
+
+
+def test_markdown_helpers_write_data_as_text_in_every_context():
+    from codegap.book.markdown import arxiv_link, code, doc_link, link, table, text
+
+    nasty = "1. <img src=x onerror=alert(1)> `x` {raw}`y` $z$ | [a](javascript:b) &lt; :::\n```{raw} html"
+    t = text(nasty)
+    assert not set("<>`{}$|[]()&:") & set(html.unescape(t)) - set(nasty)  # nothing new appears
+    assert re.fullmatch(r"[^<>`{}$|\[\]()\n:]*", t.replace("&#", "#")), t  # no markup character left raw
+    assert html.unescape(t) == " ".join(nasty.split())
+    assert t.startswith("1&#46;")  # cannot start an ordered list
+    assert code("a``b") == "```a``b```" and code("`x") == "`` `x ``"
+    assert table(["h"], [[code("a|b")], [text("c|d")], [3]]).splitlines()[2:] == ["| `a\\|b` |", "| c&#124;d |", "| 3 |"]
+    assert link("x", "javascript:alert(1)").startswith("x (javascript")  # not a link
+    assert link("x", "https://e.org/a b") == "x (https&#58;//e.org/a b)"
+    assert link("x", "https://e.org/(a)<b>") == "[x](<https://e.org/%28a%29%3Cb%3E>)"
+    assert arxiv_link("2401.01234v2") == "[arXiv:2401.01234v2](https://arxiv.org/abs/2401.01234v2)"
+    assert arxiv_link("2401.0123<script>").endswith("(not an arXiv id)") and "<" not in arxiv_link("<x>")
+    with pytest.raises(ValueError):
+        doc_link("x", "../runs/a b")
+
+
+def test_bidi_overrides_are_shown_not_obeyed():
+    from codegap.book.markdown import shown, text
+
+    assert shown("abc\u202edef") == "abc[U+202E]def"
+    assert "\u202e" not in text("abc\u202edef")
+
+
+def test_theme_titles_are_escaped(built_book):
+    """The theme's print-only <h1> and the sidebar take titles from Sphinx as plain text."""
+    from codegap.book.sphinx_ext import _escape_theme_titles
+
+    ctx = {"pagetitle": "a <img src=x onerror=alert(1)>", "root_title": "x & y", "other": "<b>"}
+    _escape_theme_titles(None, "p", "page.html", ctx, None)
+    assert ctx == {"pagetitle": "a &lt;img src=x onerror=alert(1)&gt;", "root_title": "x &amp; y", "other": "<b>"}
+    page = (built_book / "_build/html/book/generated/dashboard.html").read_text()
+    assert '<div id="jb-print-docs-body" class="onlyprint">\n    <h1>Dashboard</h1>' in page
+
+
+def test_build_drops_pages_whose_source_is_gone(tmp_path):
+    """Jupyter Book builds incrementally; a run page of a deleted record must not survive."""
+    from book_support import build, copy_repo
+
+    root = copy_repo(REPO, tmp_path)
+    add_fixture_run(root)
+    res = build(root)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    runs = root / "_build/html/book/generated/runs"
+    fixture_pages = [p.name for p in runs.glob("*fixture*.html")]
+    assert fixture_pages, "the fixture run has a page"
+    for rec in (root / "results/records").rglob("*fixture*.json"):
+        rec.unlink()
+    res = build(root)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert not [p for p in fixture_pages if (runs / p).exists()], "stale run page left in the site"
+    for page in (root / "_build/html").rglob("*.html"):  # nor a link to it in any sidebar
+        text = page.read_text(encoding="utf-8")
+        assert not [p for p in fixture_pages if p in text], page

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from codegap.book import claim_page, dashboard, literature, methods
+from codegap.book.markdown import code, doc_link, heading, text
 from codegap.claims import Claim, load_claims
 from codegap.results import RunRecord, iter_records, latest_per_model, model_slug
 
@@ -37,8 +38,8 @@ def _copy_run_notebooks(claims: list[Claim], records: list[RunRecord], repo: Pat
                 raise FileNotFoundError(f"{rec.run_id}: notebook: {src} is missing (results record names it)")
             nb = nbformat.read(src, as_version=4)
             title = nbformat.v4.new_markdown_cell(
-                f"# {c.title}: `{model}`\n\nExecuted notebook of run `{rec.run_id}` "
-                f"({rec.date:%Y-%m-%d %H:%M} UTC), verdict **{rec.verdict}**. "
+                f"{heading(1, f'{c.title}: {model}')}\nExecuted notebook of run {code(rec.run_id)} "
+                f"({rec.date:%Y-%m-%d %H:%M} UTC), verdict **{text(rec.verdict)}**. "
                 f"Back to the claim: {{ref}}`claim-{c.id}`."
             )
             # Drop the notebook's own top-level heading so the page has one title.
@@ -89,15 +90,42 @@ def _notebooks_index(run_pages: dict[str, dict[str, str]]) -> str:
         lines.append("No notebook has been executed yet.\n")
     for claim_id, models in sorted(run_pages.items()):
         for model, doc in sorted(models.items()):
-            lines.append(f"- {{doc}}`{claim_id} on {model} <{doc.replace('../', '')}>`")
+            lines.append(f"- {doc_link(f'{claim_id} on {model}', doc.replace('../', '') + '.ipynb')}")
     return "\n".join(lines) + "\n"
 
 
+def _page_sources(root: Path) -> list[str]:
+    """Every page source under book/ (relative paths), the set the site is built from."""
+    return sorted(str(p.relative_to(root)) for p in (root / "book").rglob("*")
+                  if p.suffix in (".md", ".ipynb") and ".ipynb_checkpoints" not in p.parts)
+
+
 def build_site(root: Path = REPO, *, strict: bool = True, capture: bool = False):
-    """Run Jupyter Book 1 on `root` (warnings are errors when strict)."""
+    """Run Jupyter Book 1 on `root` (warnings are errors when strict).
+
+    Jupyter Book builds incrementally: the page of a source that is gone (the run page of
+    a deleted record) would stay in `_build/html`, and pages Sphinx does not rewrite would
+    keep it in their sidebars. So when the set of page sources differs from the last
+    successful build's (`_build/.codegap-pages.json`), the old output and Sphinx's cache
+    are removed first and the site is built from scratch.
+    """
     import subprocess
     import sys
 
+    out = root / "_build"
+    stamp = out / ".codegap-pages.json"
+    pages = _page_sources(root)
+    try:
+        previous = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = None
+    if previous != pages:
+        for name in ("html", ".doctrees", "jupyter_execute"):
+            shutil.rmtree(out / name, ignore_errors=True)
+        stamp.unlink(missing_ok=True)
     exe = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(exe), "build", str(root), "--keep-going"] + (["-W"] if strict else [])
-    return subprocess.run(cmd, cwd=root, capture_output=capture, text=True)
+    res = subprocess.run(cmd, cwd=root, capture_output=capture, text=True)
+    if res.returncode == 0:
+        stamp.write_text(json.dumps(pages), encoding="utf-8")
+    return res

@@ -11,6 +11,8 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from codegap.book.markdown import raw_html, text
+
 VERDICT_COLORS = {
     "holds": "#2e7d32",
     "does not hold": "#c62828",
@@ -26,14 +28,12 @@ def to_svg(chart: alt.TopLevelMixin) -> str:
 
 
 def html_block(chart: alt.TopLevelMixin, caption: str) -> str:
-    """A MyST raw-HTML block holding the chart; the caption doubles as alt text."""
-    svg = to_svg(chart).replace("\n", " ")
-    return (
-        "```{raw} html\n"
-        f'<figure class="codegap-chart" role="img" aria-label="{caption}">{svg}'
-        f"<figcaption>{caption}</figcaption></figure>\n"
-        "```\n"
-    )
+    """A MyST raw-HTML block holding the chart; the caption doubles as alt text.
+
+    vl-convert escapes the data in the SVG it writes; the caption is escaped here.
+    """
+    return raw_html(f'<figure class="codegap-chart" role="img" aria-label="{text(caption)}">{to_svg(chart)}'
+                    f"<figcaption>{text(caption)}</figcaption></figure>")
 
 
 def metrics_chart(df: pd.DataFrame) -> alt.Chart:

@@ -8,7 +8,7 @@ from typing import Mapping
 import pandas as pd
 
 from codegap.book import charts
-from codegap.book.markdown import badge, table
+from codegap.book.markdown import badge, code, doc_link, table, text
 from codegap.claims import Claim
 from codegap.provenance import flags
 from codegap.results import RunRecord, latest_per_model, verdict_flips
@@ -50,17 +50,17 @@ def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapp
             for m in models:
                 row.append(badge(latest[m].verdict, flipped=verdict_flips(records, c.id, m)) if m in latest else "not run")
             rows.append(row)
-        out.append(table(["claim", *[f"`{m}`" for m in models]], rows))
+        out.append(table(["claim", *[code(m) for m in models]], rows))
     else:
         out.append("No live check has been run on any model yet.\n")
     out.append("## Every claim at a glance\n")
     rows = []
     for c in claims:
         rows.append([
-            f"{{ref}}`{c.title} <claim-{c.id}>`",
-            c.sources[0].date_given,
-            verdict_summary(c, records),
-            literature_flags.get(c.id, "nothing fetched yet"),
+            doc_link(c.title, f"claims/{c.id}.md"),
+            text(c.sources[0].date_given),
+            text(verdict_summary(c, records)),
+            text(literature_flags.get(c.id, "nothing fetched yet")),
             str(len(flags(c))) if flags(c) else "—",
         ])
     out.append(table(["claim", "dated", "live checks", "newer literature", "provenance flags"], rows))

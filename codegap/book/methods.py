@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codegap.book.markdown import table
+from codegap.book.markdown import code, table, text
 from codegap.claims import Claim, Experiment
 
 
@@ -12,7 +12,7 @@ def verdict_rules(claims: list[Claim]) -> str:
     for c in claims:
         if not isinstance(c.experiment, Experiment):
             continue
-        conds = "; ".join(f"`{x.metric}` {x.op} {x.threshold:g}" for x in c.experiment.verdict.all)
-        rows.append([f"{{ref}}`{c.id} <claim-{c.id}>`", f"`{c.experiment.notebook}`", conds,
+        conds = "; ".join(f"{code(x.metric)} {text(x.op)} {x.threshold:g}" for x in c.experiment.verdict.all)
+        rows.append([f"{{ref}}`{c.id} <claim-{c.id}>`", code(c.experiment.notebook), conds,
                      str(c.experiment.verdict.min_n)])
     return table(["claim", "notebook", "holds when (all, whole 95% interval)", "min n"], rows)
