@@ -9,6 +9,7 @@ an existing record can never be overwritten, and two runs never conflict in git.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -27,8 +28,19 @@ from codegap.paths import results_dir  # noqa: E402  (re-exported: where records
 
 
 def model_slug(model: str) -> str:
-    """A file-name-safe form of a model string (`local/qwen2.5-coder-0.5b` -> `local--qwen2.5-coder-0.5b`)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", model.replace("/", "--")).strip("-")[:120]
+    """A file-name-safe form of a model string (`local/qwen2.5-coder-0.5b` -> `local--qwen2.5-coder-0.5b`).
+
+    `/` becomes `--`; any other character but letters, digits, `.`, `_` and `-` becomes `-`.
+    When that loses information (`ollama/x:8b` and `ollama/x-8b` would share a name), or the
+    name is long or would start with a dot, 8 hex digits of the string's sha256 are appended,
+    so two model strings never share a record file, a notebook folder or a run page.
+    """
+    base = model.replace("/", "--")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.")
+    if safe == base and "--" not in model and len(safe) <= 120:
+        return safe
+    digest = hashlib.sha256(model.encode("utf-8")).hexdigest()[:8]
+    return f"{safe[:100].rstrip('-.')}-{digest}".lstrip("-")
 
 
 class MetricRecord(BaseModel):

@@ -32,7 +32,8 @@ from book_support import copy_repo
 from browser_support import find_browser
 from conftest import REPO
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+#: The tests that build the site and drive Chromium.
+browser_test = [pytest.mark.slow, pytest.mark.browser]
 
 #: One payload per injection claim; `{n}` becomes a number naming claim and field.
 PAYLOADS = [
@@ -430,6 +431,8 @@ def injected_site(tmp_path_factory, browser_path) -> tuple[Path, Findings]:
     return root, scan(html_root, site_pages(html_root), browser_path)
 
 
+@browser_test[0]
+@browser_test[1]
 def test_no_payload_runs_and_nothing_leaves_the_machine(injected_site):
     _, found = injected_site
     assert len(found.text) >= 2 * len(PAYLOADS), "every claim page and run page was opened"
@@ -442,6 +445,8 @@ def _run_page(root: Path, k: int) -> str:
     return "book/generated/" + doc.replace("../", "") + ".html"
 
 
+@browser_test[0]
+@browser_test[1]
 def test_every_payload_is_shown_as_text(injected_site):
     root, found = injected_site
     shared = " ".join(visible(found.text[p]) for p in (
@@ -463,8 +468,43 @@ def test_every_payload_is_shown_as_text(injected_site):
     assert not missing, f"{len(missing)} payload(s) not shown as text:\n" + "\n".join(missing)
 
 
+@browser_test[0]
+@browser_test[1]
 def test_claim_titles_reach_the_dashboard_as_text(injected_site):
     _, found = injected_site
     dash = visible(found.text["book/generated/dashboard.html"])
     for k in range(len(PAYLOADS)):
         assert visible(payload(k, "claim.title")) in dash, k
+
+
+@pytest.mark.parametrize("k", range(len(PAYLOADS)))
+def test_model_strings_with_markup_are_refused(k):
+    """A model string names result files and page titles: markup never gets that far."""
+    from codegap.models.spec import ModelStringError, parse_model
+
+    for model in (f"openai-api/x/{PAYLOADS[k]}", f"openai/{PAYLOADS[k]}".replace(" ", "")):
+        with pytest.raises(ModelStringError, match="not allowed|whitespace") as err:
+            parse_model(model)
+        assert len(str(err.value).splitlines()[0]) < 400  # one line, then the accepted forms
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-4o", "openai-api/vllm/Qwen/Qwen2.5-Coder-7B-Instruct",
+                                   "openai-api/ollama/llama3.1:8b", "hf/meta-llama/Llama-3.1-8B",
+                                   "anthropic/claude-sonnet-4-0"])
+def test_real_model_strings_pass(model):
+    from codegap.models.spec import parse_model
+
+    assert parse_model(model).raw == model
+
+
+def test_model_slugs_are_file_names_and_distinct():
+    from codegap.results import model_slug
+
+    models = [model_string for model_string in (
+        "local/qwen2.5-coder-0.5b", "ollama/x:8b", "ollama/x-8b", "a/b--c", "a--b/c", ".hidden/x", "x" * 300,
+        *(f"inject/{p}" for p in PAYLOADS))]
+    slugs = [model_slug(m) for m in models]
+    assert model_slug("local/qwen2.5-coder-0.5b") == "local--qwen2.5-coder-0.5b"  # existing files keep names
+    assert len(set(slugs)) == len(slugs)
+    for s in slugs:
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}", s), s

@@ -36,6 +36,12 @@ accepted model strings:
   <provider>/<model>            any other inspect_ai provider"""
 
 _PROVIDER = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: What a model string may contain. It names files (results/records/..., run pages) and
+#: is shown in page titles, tables and chart legends, so no markup character (`<`, `` ` ``,
+#: `$`, `{`, `|`, quotes, ...) and no control or non-ASCII character (no look-alikes or
+#: bidirectional overrides). Real provider and model names fit.
+_MODEL_CHARS = re.compile(r"^[A-Za-z0-9._:/@+=~-]+$")
+MAX_MODEL_LENGTH = 200
 
 
 class ModelStringError(ValueError):
@@ -73,6 +79,13 @@ def parse_model(model: str) -> ModelSpec:
     model = model.strip()
     if any(c.isspace() for c in model):
         raise ModelStringError(model, "model strings contain no whitespace")
+    bad = sorted({c for c in model if not _MODEL_CHARS.match(c)})
+    if bad:
+        shown = " ".join(repr(c) for c in bad[:8])
+        raise ModelStringError(model, f"character(s) {shown} not allowed: a model string is letters, digits "
+                               "and . _ : / @ + = ~ - (it names result files and appears on the site)")
+    if len(model) > MAX_MODEL_LENGTH:
+        raise ModelStringError(model, f"longer than {MAX_MODEL_LENGTH} characters")
     provider, sep, rest = model.partition("/")
     if not sep or not rest:
         raise ModelStringError(model, "expected <provider>/<model>")
