@@ -28,12 +28,19 @@ install: $(STAMP)
 validate: install
 	$(CODEGAP) validate
 
-# Headless Chromium for the browser checks (Debian package; needs root or sudo).
-browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# A real Chromium-family browser for the headless checks: use the one the machine has
+# (tests/browser_support.py asks each candidate for its version, so Ubuntu's snap stub does
+# not count; GitHub's images ship Chrome and Chromium); install Debian's chromium only on
+# Debian, where it is the real browser.
+browser: install
+	@$(PY) tests/browser_support.py || { . /etc/os-release; if [ "$$ID" = debian ]; then \
+	  as_root=$$([ "$$(id -u)" = 0 ] || echo sudo); $$as_root apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$as_root apt-get install -y -qq chromium >/dev/null && $(PY) tests/browser_support.py; \
+	  else echo "no Chromium-family browser found: install Google Chrome or Chromium (not Ubuntu's snap stub), or set CODEGAP_BROWSER"; exit 1; fi; }
 
 -include mk/models.mk
 -include mk/fetch.mk
+-include mk/ci.mk
 
 book: install validate
 	$(MAKE) model

@@ -11,6 +11,14 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+def pytest_report_header(config) -> str:
+    """Name the browser the headless checks use (tests/browser_support.py) in every test log."""
+    from browser_support import find_browser
+
+    found = find_browser()
+    return f"browser: {found.describe() if found else 'no Chromium-family browser found'}"
+
+
 def shared_dir() -> Path:
     """../shared beside the checkout (or $CODEGAP_SHARED)."""
     return Path(os.environ.get("CODEGAP_SHARED", REPO.parent / "shared"))

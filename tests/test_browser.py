@@ -6,14 +6,14 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from browser_support import find_browser
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-quic", "--no-first-run", "--disable-sync"]
 
@@ -23,26 +23,36 @@ THIRD_PARTY = ("THEBE_JS_URL", "Got invalid theme mode")
 
 
 @pytest.fixture(scope="module")
-def site(built_book):
-    if not os.path.exists(CHROMIUM):
+def chromium() -> str:
+    """The real Chromium-family browser of this machine (tests/browser_support.py), named in the log."""
+    found = find_browser()
+    if found is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; `make test` installs it (make browser)")
-        pytest.skip("chromium not installed")
+            pytest.fail("no Chromium-family browser found; `make browser` finds or installs one")
+        pytest.skip("no Chromium-family browser found")
+    print(f"\nbrowser: {found.describe()}")
+    return found.path
+
+
+@pytest.fixture(scope="module")
+def site(built_book, chromium):
     html = built_book / "_build" / "html"
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", chromium
     httpd.shutdown()
 
 
-def _visit(url: str, screenshot: Path | None = None):
+def _visit(site: tuple[str, str], path: str, screenshot: Path | None = None):
+    base, executable = site
+    url = f"{base}/{path}"
     from playwright.sync_api import sync_playwright
 
     errors, foreign, missing = [], [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1800})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -66,7 +76,7 @@ def _visit(url: str, screenshot: Path | None = None):
 
 
 def test_dashboard_renders_its_charts_offline(site, tmp_path):
-    charts, marks, errors, foreign, text = _visit(f"{site}/book/generated/dashboard.html", tmp_path / "dash.png")
+    charts, marks, errors, foreign, text = _visit(site, "book/generated/dashboard.html", tmp_path / "dash.png")
     assert charts >= 2, "matrix and timeline"
     assert marks > 20, "chart marks must be drawn in the DOM"
     assert errors == []
@@ -75,7 +85,7 @@ def test_dashboard_renders_its_charts_offline(site, tmp_path):
 
 
 def test_claim_page_renders_results_chart(site):
-    charts, marks, errors, foreign, text = _visit(f"{site}/book/generated/claims/iterative-execution.html")
+    charts, marks, errors, foreign, text = _visit(site, "book/generated/claims/iterative-execution.html")
     assert charts >= 2 and marks > 5
     assert errors == [] and foreign == []
     assert "Latest verdict per model" in text and "Newer work since" in text

@@ -2,7 +2,7 @@
 
 Compares the literature flags of the working tree with those at a git ref
 (default HEAD), lists papers newly ranked per claim, and lists result records
-that are new since the ref. Run: `python -m fetch.changes [REF] > body.md`.
+that are new since the ref. Run: `python -m codegap.ci.changes [REF] > body.md`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .snapshot import SNAPSHOT_PATH, ClaimLiterature, load_for_book
+from fetch.snapshot import SNAPSHOT_PATH
+from fetch.view import ClaimLiterature, load_for_book
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _git(root: Path, *args: str) -> str:

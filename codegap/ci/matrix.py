@@ -2,8 +2,8 @@
 
 Used by the workflow through Makefile targets:
 
-* `python -m fetch.matrix json`          -> `cells=<JSON list of {claim, model}>` for $GITHUB_OUTPUT
-* `python -m fetch.matrix check CLAIM MODEL` -> exit 1 naming the missing secret, if any
+* `python -m codegap.ci.matrix json` -> `cells=<JSON list of {claim, model}>` for $GITHUB_OUTPUT
+* `python -m codegap.ci.matrix check CLAIM MODEL` -> exit 1 naming the missing secret, if any
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codegap.claims import load_claims
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = REPO / "config" / "ci-matrix.yaml"
 
 
@@ -98,7 +98,7 @@ def main(argv: list[str]) -> int:
                   "(add them under Settings > Secrets and variables > Actions)", file=sys.stderr)
             return 1
         return 0
-    print("usage: python -m fetch.matrix json | check CLAIM MODEL", file=sys.stderr)
+    print("usage: python -m codegap.ci.matrix json | check CLAIM MODEL", file=sys.stderr)
     return 2
 
 
