@@ -9,7 +9,7 @@ CODEGAP := $(VENV)/bin/codegap
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 MODEL ?= local/qwen2.5-coder-0.5b
 
-.PHONY: help install book site test validate browser clean
+.PHONY: help install book site test validate browser sandbox clean
 
 help:
 	@echo "make book   - install, prepare the embedded model, run the live checks, fetch literature, build _build/html"
@@ -38,11 +38,18 @@ browser: install
 	  DEBIAN_FRONTEND=noninteractive $$as_root apt-get install -y -qq chromium >/dev/null && $(PY) tests/browser_support.py; \
 	  else echo "no Chromium-family browser found: install Google Chrome or Chromium (not Ubuntu's snap stub), or set CODEGAP_BROWSER"; exit 1; fi; }
 
+# bubblewrap: the kernel sandbox for model-written code (Debian/Ubuntu package; needs root or
+# sudo). Then one line saying what contains model code here (see codegap/sandbox.py).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+sandbox: install
+	@command -v bwrap >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap >/dev/null; }
+	@$(PY) -m codegap.sandbox
+
 -include mk/models.mk
 -include mk/fetch.mk
 -include mk/ci.mk
 
-book: install validate
+book: install validate sandbox
 	$(MAKE) model
 	$(CODEGAP) run --model $(MODEL) --if-changed
 	$(MAKE) fetch-offline
@@ -52,7 +59,7 @@ book: install validate
 site: install
 	$(CODEGAP) book
 
-test: install browser model-smol
+test: install browser sandbox model-smol
 	$(PY) -m pytest
 
 clean:
