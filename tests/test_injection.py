@@ -72,7 +72,11 @@ SKIP_KEYS = {"id", "claim", "run_id", "status_date", "date", "date_given", "sinc
 #: Fields that carry a payload but that no page shows (yet): checked for scripts, not for text.
 NOT_SHOWN = re.compile(r"^(claim\.tags|claim\.literature\.|literature\.candidates\[0\]\.(authors|url|categories)"
                        r"|literature\.anchors\[\d+\]\.note|record\.metrics\[\d+\]\.note"
-                       r"|claim\.experiment\.verdict\.log\[\d+\]\.reason)")
+                       r"|claim\.experiment\.verdict\.log\[\d+\]\.reason"
+                       r"|claim\.anchors\[\d+\]\.url"  # a link target, percent-encoded
+                       r"|claim\.seed_numbers\[\d+\]\.source"
+                       # the verdict section does not list premises yet: drop this line when it does
+                       r"|claim\.experiment\.verdict\.premises\[\d+\]\.why)")
 
 #: Every injected field, by number (k * 1000 + number names payload k in that field).
 FIELDS: dict[str, int] = {}
@@ -183,8 +187,33 @@ def _template(root: Path) -> tuple[dict, dict]:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())
         records = sorted((root / "results" / "records" / data["id"]).glob("*.json"))
         if "notebook" in data.get("experiment", {}) and records:
-            return data, json.loads(records[-1].read_text(encoding="utf-8"))
+            return _augment(data, root), json.loads(records[-1].read_text(encoding="utf-8"))
     raise AssertionError("no claim with a live check and a record to copy")
+
+
+def _augment(claim: dict, root: Path) -> dict:
+    """The template claim plus the kinds of field it lacks: a citation anchor, a web anchor and
+    a seed number (each kept only if the current schema accepts the claim with it)."""
+    from pydantic import ValidationError
+
+    from codegap.claims import Claim
+
+    base = {k: v for k, v in claim["anchors"][0].items() if k not in ("arxiv", "url", "citation", "numbers",
+                                                                       "authors", "authors_from")}
+    seeds = [dict(seed) for path in sorted((root / "claims").glob("*.yaml"))
+             for seed in yaml.load(path.read_text(encoding="utf-8"), Loader=_loader()).get("seed_numbers") or []]
+    additions = [("anchors", {**base, "citation": "A citation", "date": "2024"}),
+                 ("anchors", {**base, "url": "https://example.org/page", "date": "2024"})]
+    additions += [("seed_numbers", {k: v for k, v in seeds[0].items() if k != "compare_to"})] if seeds else []
+    for key, item in additions:
+        trial = copy.deepcopy(claim)
+        trial.setdefault(key, []).append(item)
+        try:
+            Claim.model_validate(trial)
+        except ValidationError:
+            continue
+        claim = trial
+    return claim
 
 
 def _loader():
