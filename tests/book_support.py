@@ -35,8 +35,11 @@ def add_fixture_run(root: Path, claim: str = "iterative-execution", verdicts=("h
     ]
     (root / nb_rel).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, root / nb_rel)
+    # Both runs decided under one rule version, so their disagreement is a flip (records
+    # without a rule version are never compared with each other).
+    same_rule = {"rule_version": "fixture-rule"} if "rule_version" in RunRecord.model_fields else {}
     for i, verdict in enumerate(verdicts):
-        append_record(RunRecord(
+        append_record(RunRecord(**same_rule,
             run_id=f"20260101T00000{i}Z-fixture", claim=claim, model=FIXTURE_MODEL,
             date=dt.datetime(2026, 1, 1 + i, tzinfo=dt.timezone.utc),
             parameters={"n": 12}, verdict=verdict, verdict_explanation="fixture explanation",
