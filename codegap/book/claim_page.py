@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any, Mapping
 
 import pandas as pd
 
 from codegap.book import charts
-from codegap.book.markdown import admonition, arxiv_link, badge, fmt_num, table
+from codegap.book.markdown import (admonition, arxiv_link, badge, code, fmt_num, heading, html_code, link,
+                                   Md, mapping, paragraphs, raw_html, table, text)
 from codegap.claims import RELATIONS, Anchor, Claim, Experiment
 from codegap.provenance import check_numbers, checked, flags, fmt_value, not_checked, support
 from codegap.results import RunRecord, latest_per_model, verdict_flips
@@ -18,17 +18,17 @@ def _anchor_ref(a: Anchor) -> str:
     if a.arxiv:
         return arxiv_link(a.arxiv)
     if a.url:
-        return f"[web page]({a.url})"
-    return html.escape(a.citation or "")
+        return link("web page", a.url)
+    return text(a.citation or "")
 
 
-def _e(text: object) -> str:
+def _e(value: object) -> str:
     """Text from a record, escaped for a page (records are data, not markup)."""
-    return html.escape(str(text))
+    return text(value)
 
 
 def _sources(claim: Claim) -> str:
-    rows = [(f"`{_e(s.file)}`", _e(s.locator), _e(s.date_given)) for s in claim.sources]
+    rows = [(code(s.file), _e(s.locator), _e(s.date_given)) for s in claim.sources]
     out = ["## Where the claim comes from\n\n" + table(["source note", "where", "date the note gives"], rows)]
     cites = []
     for s in claim.sources:
@@ -37,7 +37,7 @@ def _sources(claim: Claim) -> str:
             said = ", ".join(x for x in (f"as “{_e(c.authors)}”" if c.authors else "",
                                          f"dated “{_e(c.date)}”" if c.date else "") if x)
             name = _e(a.title if a else c.anchor)
-            cites.append(f"- `{_e(s.file)}` ({_e(c.where)}) cites *{name}*{' ' + said if said else ''}.")
+            cites.append(f"- {code(s.file)} ({_e(c.where)}) cites *{name}*{' ' + said if said else ''}.")
     if cites:
         out.append("How the note cites its sources (compared with the sources below):\n\n" + "\n".join(cites) + "\n")
     return "\n".join(out)
@@ -62,7 +62,7 @@ def _anchors(claim: Claim) -> str:
         if a.authors:
             out.append("\n" + _authors(a))
         if a.note:
-            out.append(f"\n{_e(a.note)}\n")
+            out.append(f"\n{paragraphs(a.note)}\n")
         if a.numbers:
             out.append("\n" + table(
                 ["metric", "model", "value", "status", "where"],
@@ -98,7 +98,7 @@ def _provenance(claim: Claim) -> str:
         body = "\n".join(f"- **{f.kind}:** {_e(f.message)}" for f in fl)
         out.append(admonition("warning", f"Provenance flags ({len(fl)})", body))
     for note in claim.provenance_notes:
-        out.append(admonition("note", "Provenance note", _e(note)))
+        out.append(admonition("note", "Provenance note", paragraphs(note)))
     checks = check_numbers(claim)
     if checks:
         rows = []
@@ -129,7 +129,7 @@ def _provenance(claim: Claim) -> str:
 
 def _rule_text(exp: Experiment) -> str:
     conds = "\n".join(
-        f"- `{c.metric}` {c.op} {c.threshold:g}, with the whole 95% interval on that side — {c.why}"
+        f"- {code(c.metric)} {text(c.op)} {c.threshold:g}, with the whole 95% interval on that side — {text(c.why)}"
         for c in exp.verdict.all
     )
     return (
@@ -146,37 +146,37 @@ def _ci(m: Any) -> str:
 def _results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str]) -> str:
     exp = claim.experiment
     if not isinstance(exp, Experiment):
-        return f"## Live check\n\nThis claim has no live check: {exp.none}\n"
-    params = ", ".join(f"`{k}={v}`" for k, v in exp.parameters.items()) or "none"
+        return f"## Live check\n\nThis claim has no live check: {text(exp.none)}\n"
+    params = ", ".join(code(f"{k}={v}") for k, v in exp.parameters.items()) or "none"
     out = [
         "## Live check\n",
-        f"Experiment notebook: `{exp.notebook}` (default parameters: {params}).\n",
-        "Metrics:\n\n" + "\n".join(f"- `{m.name}`: {m.description}" for m in exp.metrics) + "\n",
+        f"Experiment notebook: {code(exp.notebook)} (default parameters: {params}).\n",
+        "Metrics:\n\n" + "\n".join(f"- {code(m.name)}: {text(m.description)}" for m in exp.metrics) + "\n",
         "### Verdict rule\n\n" + _rule_text(exp),
     ]
     mine = [r for r in records if r.claim == claim.id]
     latest = latest_per_model(mine, claim.id)
     if not latest:
         out.append("### Results\n\nNot run on any model yet. Run it with "
-                   f"`codegap run --model <model> --claim {claim.id}`.\n")
+                   f"{code(f'codegap run --model <model> --claim {claim.id}')}.\n")
         return "\n".join(out)
     rule_metrics = [c.metric for c in exp.verdict.all]
     rows = []
     for model, rec in sorted(latest.items()):
         by = {m.name: m for m in rec.metrics}
         page = run_pages.get(model)
-        link = f"{{doc}}`notebook <{page}>`" if page else "—"
+        nb_link = f"{{doc}}`notebook <{page}>`" if page else "—"
         rows.append([
-            f"`{model}`",
+            code(model),
             badge(rec.verdict, flipped=verdict_flips(mine, claim.id, model)),
             *[_ci(by[n]) if n in by else "—" for n in rule_metrics],
             f"{rec.date:%Y-%m-%d}",
-            link,
+            nb_link,
         ])
     out.append("### Latest verdict per model\n\n" + table(
-        ["model", "verdict", *[f"`{n}`" for n in rule_metrics], "run date", "notebook"], rows))
+        ["model", "verdict", *[code(n) for n in rule_metrics], "run date", "notebook"], rows))
     out.append("\n" + "\n".join(
-        f"- `{m}`: {html.escape(r.verdict_explanation or r.verdict)}" for m, r in sorted(latest.items())) + "\n")
+        f"- {code(m)}: {text(r.verdict_explanation or r.verdict)}" for m, r in sorted(latest.items())) + "\n")
     mdf = pd.DataFrame([
         {"model": r.model, "metric": m.name, "value": m.value, "ci_low": m.ci_low,
          "ci_high": m.ci_high, "n": m.n, "verdict": r.verdict}
@@ -186,23 +186,23 @@ def _results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str
     out.append("### Provenance of each number\n")
     for model, rec in sorted(latest.items()):
         p = rec.provenance
-        sampling = ", ".join(f"{k}={v}" for k, v in p.sampling.items()) or "engine defaults"
+        sampling = mapping(p.sampling) or "engine defaults"
         pk = ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))
         items = [
             ("run id", rec.run_id), ("model string", p.model), ("model version", p.model_version),
-            ("sampling", sampling), ("seed", p.seed), ("parameters", rec.parameters),
+            ("sampling", sampling), ("seed", p.seed), ("parameters", mapping(rec.parameters)),
             ("codegap commit", p.codegap_commit), ("packages", pk),
             ("inspect logs", ", ".join(p.inspect_logs) or "—"),
             ("model calls / cache hits", f"{p.model_calls} / {p.cache_hits}"),
             ("duration", f"{p.duration_s:.0f} s" if p.duration_s is not None else "—"),
-        ] + ([("reported by the notebook", rec.details)] if rec.details else [])
-        lis = "".join(f"<li><b>{k}</b>: {html.escape(str(v))}</li>" for k, v in items)
-        out.append(f"```{{raw}} html\n<details><summary><code>{html.escape(model)}</code></summary><ul>{lis}</ul></details>\n```\n")
+        ] + ([("reported by the notebook", mapping(rec.details))] if rec.details else [])
+        lis = "".join(f"<li><b>{k}</b>: {v if isinstance(v, Md) else text(v)}</li>" for k, v in items)
+        out.append(raw_html(f"<details><summary>{html_code(model)}</summary><ul>{lis}</ul></details>"))
     hist = pd.DataFrame([{"model": r.model, "date": r.date.isoformat(), "verdict": r.verdict, "run_id": r.run_id}
                          for r in mine])
     out.append("### Verdict history\n")
     out.append(table(["run date", "model", "verdict", "run id"],
-                     [(h.date[:16].replace("T", " "), f"`{h.model}`", badge(h.verdict), h.run_id)
+                     [(h.date[:16].replace("T", " "), code(h.model), badge(h.verdict), text(h.run_id))
                       for h in hist.itertuples()]))
     out.append(charts.html_block(charts.history_chart(hist), f"{claim.id}: verdict of every run over time"))
     return "\n".join(out)
@@ -217,16 +217,16 @@ def render(
     """The whole MyST page of one claim."""
     latest = latest_per_model([r for r in records if r.claim == claim.id], claim.id)
     if latest:
-        badges = " ".join(badge(r.verdict, f"{m}: {r.verdict}") for m, r in sorted(latest.items()))
+        badges = " ".join(badge(r.verdict, f"{m}: {r.verdict}") for m, r in sorted(latest.items()))  # escaped by badge
     elif claim.has_experiment:
         badges = badge("not-run", "not run yet")
     else:
         badges = badge("no-live-check", "literature only")
     head = (
-        f"(claim-{claim.id})=\n# {claim.title}\n\n{badges}\n\n"
-        f"> {claim.statement}\n\n"
-        f"Claim id `{claim.id}` · dated {claim.sources[0].date_given} by its source note · "
-        f"record reviewed {claim.status_date:%d %B %Y} · source of this page: `claims/{claim.id}.yaml`\n"
+        f"{heading(1, claim.title, label=f'claim-{claim.id}')}\n{badges}\n\n"
+        f"> {text(claim.statement)}\n\n"
+        f"Claim id {code(claim.id)} · dated {text(claim.sources[0].date_given)} by its source note · "
+        f"record reviewed {claim.status_date:%d %B %Y} · source of this page: {code(f'claims/{claim.id}.yaml')}\n"
     )
     return "\n".join([head, _sources(claim), _anchors(claim), _provenance(claim),
                       _results(claim, records, run_pages), literature_md])
