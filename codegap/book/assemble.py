@@ -12,12 +12,13 @@ from pathlib import Path
 
 import nbformat
 
+from codegap import paths
 from codegap.book import claim_page, dashboard, literature, methods
 from codegap.book.markdown import code, doc_link, heading, text
 from codegap.claims import Claim, load_claims
 from codegap.results import RunRecord, iter_records, latest_per_model, model_slug
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = paths.REPO
 
 
 def _copy_run_notebooks(claims: list[Claim], records: list[RunRecord], repo: Path, out: Path) -> dict[str, dict[str, str]]:

@@ -12,10 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from codegap import paths
 from fetch.snapshot import SNAPSHOT_PATH
 from fetch.view import ClaimLiterature, load_for_book
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = paths.REPO
 
 
 def _git(root: Path, *args: str) -> str:

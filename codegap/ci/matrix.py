@@ -17,9 +17,10 @@ from typing import Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from codegap import paths
 from codegap.claims import load_claims
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = paths.REPO
 DEFAULT_PATH = REPO / "config" / "ci-matrix.yaml"
 
 
