@@ -9,7 +9,12 @@ unattended weekly job is supplied here by the HTTP session it is given:
 * retries with exponential backoff (tenacity) on 5xx, 429, timeouts,
   connection errors and truncated/malformed Atom bodies, honouring
   `Retry-After`;
-* a clear error for a 4xx answer, quoting arXiv's own error-feed message.
+* a clear error for a 4xx answer, quoting arXiv's own error-feed message;
+* suspicious answers are retried and then fail, never taken as "nothing new":
+  a feed without `opensearch:totalResults`, a page with no entries although
+  `totalResults` says there are more, an entry without an arXiv id. (arXiv
+  is known to answer an occasional empty page; taking it at face value would
+  move the live window past papers never seen.)
 
 The endpoint comes from `ArxivConfig.base_url` (env `CODEGAP_ARXIV_URL`) so
 tests can point the real client at a server on 127.0.0.1.
@@ -36,13 +41,14 @@ from tenacity import (
     wait_exponential,
 )
 
-from .query import ParsedQuery, arxiv_expression
+from .query import ParsedQuery, arxiv_expression, arxiv_or_expression
 from .records import Found, split_version
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 
 class ArxivFetchError(Exception):
@@ -95,13 +101,24 @@ def error_feed_message(body: bytes) -> str | None:
 
 
 def _check_atom(body: bytes) -> None:
-    """Raise _Retryable if the body is not a complete Atom feed (e.g. cut off mid-way)."""
+    """Raise _Retryable unless the body is a complete, plausible Atom feed (see module doc)."""
     try:
         root = etree.fromstring(body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise _Retryable(f"malformed or truncated Atom feed: {exc}") from exc
     if root.tag != f"{ATOM}feed":
         raise _Retryable(f"response is XML but not an Atom feed (root {root.tag})")
+    total_text = (root.findtext(f"{OPENSEARCH}totalResults") or "").strip()
+    if not total_text.isdigit():
+        raise _Retryable("suspicious feed: no opensearch:totalResults")
+    start_text = (root.findtext(f"{OPENSEARCH}startIndex") or "0").strip()
+    start = int(start_text) if start_text.isdigit() else 0
+    entries = root.findall(f"{ATOM}entry")
+    if not entries and int(total_text) > start:
+        raise _Retryable(f"suspicious feed: no entries although totalResults={total_text} (start {start})")
+    for e in entries:
+        if "arxiv.org/abs/" not in (e.findtext(f"{ATOM}id") or ""):
+            raise _Retryable("suspicious feed: an entry has no arXiv id")
 
 
 class PoliteSession(requests.Session):
@@ -197,6 +214,10 @@ class ArxivSource:
         except arxiv.HTTPError as exc:  # only reachable if the session let a status through
             raise ArxivFetchError(f"arXiv answered HTTP {exc.status} [{exc.url}]") from exc
 
+    #: Lists arrive sorted by date or by arXiv's relevance, not by BM25 with one
+    #: corpus: the pipeline re-ranks every list over the retrieved pool.
+    ranks_lists = False
+
     def search(
         self,
         query: ParsedQuery,
@@ -205,23 +226,44 @@ class ArxivSource:
         until: dt.date,
         categories: list[str],
         query_index: int = 0,
+        limit: int | None = None,
         max_results: int | None = None,
     ) -> list[Found]:
-        """Papers meeting the query's quorum, first submitted in [since, until]."""
-        window = f"submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
-        cats = " OR ".join(f"cat:{c}" for c in categories)
-        text = f"({arxiv_expression(query)}) AND ({cats}) AND {window}"
+        """Papers meeting the query's quorum, first submitted in [since, until], newest first."""
         search = arxiv.Search(
-            query=text,
-            max_results=max_results or self.config.max_results_per_query,
+            query=f"({arxiv_expression(query)}) AND {self._scope(since, until, categories)}",
+            max_results=limit or max_results or self.config.max_results_per_query,
             sort_by=arxiv.SortCriterion.SubmittedDate,
             sort_order=arxiv.SortOrder.Descending,
         )
         return self.results(search, query_index)
 
-    def lookup(self, ids: list[str]) -> list[Found]:
-        """Look papers up by id (with or without version)."""
-        return self.results(arxiv.Search(id_list=ids))
+    def search_or(
+        self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str], limit: int = 300,
+    ) -> list[Found]:
+        """Papers containing any of `terms` in the window, in arXiv's relevance order."""
+        search = arxiv.Search(
+            query=f"({arxiv_or_expression(terms)}) AND {self._scope(since, until, categories)}",
+            max_results=limit,
+            sort_by=arxiv.SortCriterion.Relevance,
+            sort_order=arxiv.SortOrder.Descending,
+        )
+        return self.results(search)
+
+    @staticmethod
+    def _scope(since: dt.date, until: dt.date, categories: list[str]) -> str:
+        cats = " OR ".join(f"cat:{c}" for c in categories)
+        window = f"submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
+        return f"({cats}) AND {window}" if cats else window
+
+    def lookup(self, ids: list[str]) -> dict[str, Found]:
+        """Look papers up by id (with or without version), keyed by base id, in request order."""
+        out: dict[str, Found] = {}
+        for i in range(0, len(ids), 100):
+            chunk = ids[i:i + 100]
+            for f in self.results(arxiv.Search(id_list=chunk, max_results=len(chunk))):
+                out.setdefault(f.arxiv_id, f)
+        return out
 
 
 def _to_found(r: arxiv.Result, query_index: int) -> Found:

@@ -26,7 +26,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Iterator
 
-from .query import ParsedQuery, fts5_expression
+from .query import ParsedQuery, fts5_expression, fts5_or_expression
 from .records import Found
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,27 @@ class Mirror:
             row = con.execute("SELECT abstract FROM papers WHERE id = ?", (arxiv_id,)).fetchone()
         return row[0] if row else None
 
+    def _ranked(self, match: str, *, since: dt.date, until: dt.date | None, categories: list[str] | None,
+                limit: int, query_index: int | None) -> list[Found]:
+        """Papers matching the FTS5 expression in the window and categories, best BM25 first."""
+        until = until or dt.date.max
+        sql = """
+            SELECT p.id, p.version, p.title, p.authors, p.submitted, p.categories,
+                   p.abstract, bm25(papers_fts, 2.0, 1.0) AS score
+            FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid
+            WHERE papers_fts MATCH ? AND p.submitted >= ? AND p.submitted <= ?
+        """
+        args: list[object] = [match, since.isoformat(), until.isoformat()]
+        if categories:
+            ors = " OR ".join("(' ' || p.categories || ' ') LIKE ?" for _ in categories)
+            sql += f" AND ({ors})"
+            args.extend(f"% {c} %" for c in categories)
+        sql += " ORDER BY score, p.id LIMIT ?"
+        args.append(limit)
+        with self.connect() as con:
+            rows = con.execute(sql, args).fetchall()
+        return [_found(r[:7], bm25=-float(r[7]), query_index=query_index) for r in rows]
+
     def search(
         self,
         query: ParsedQuery,
@@ -163,35 +184,46 @@ class Mirror:
 
         BM25 is SQLite's, scored on the quorum expression, so a paper meeting
         more of the alternative clauses scores higher; title hits weigh twice
-        abstract hits. (Scoring on a plain OR of the phrases was tried: it is
-        ~50x slower because common words' posting lists must be walked.) `categories`: keep papers listed
-        in at least one of them (arXiv cross-lists count).
+        abstract hits. `categories`: keep papers listed in at least one of them
+        (arXiv cross-lists count). Ties are broken by arXiv id.
         """
-        until = until or dt.date.max
-        sql = """
-            SELECT p.id, p.version, p.title, p.authors, p.submitted, p.categories,
-                   p.abstract, bm25(papers_fts, 2.0, 1.0) AS score
-            FROM papers_fts JOIN papers p ON p.rowid = papers_fts.rowid
-            WHERE papers_fts MATCH ? AND p.submitted >= ? AND p.submitted <= ?
-        """
-        args: list[object] = [fts5_expression(query), since.isoformat(), until.isoformat()]
-        if categories:
-            ors = " OR ".join("(' ' || p.categories || ' ') LIKE ?" for _ in categories)
-            sql += f" AND ({ors})"
-            args.extend(f"% {c} %" for c in categories)
-        sql += " ORDER BY score LIMIT ?"
-        args.append(limit)
+        return self._ranked(fts5_expression(query), since=since, until=until, categories=categories,
+                            limit=limit, query_index=query_index)
+
+    def search_or(
+        self,
+        terms: tuple[str, ...],
+        *,
+        since: dt.date,
+        until: dt.date | None = None,
+        categories: list[str] | None = None,
+        limit: int = 300,
+    ) -> list[Found]:
+        """Papers containing any of `terms`, best BM25 first (same window, categories and weights)."""
+        return self._ranked(fts5_or_expression(terms), since=since, until=until, categories=categories,
+                            limit=limit, query_index=None)
+
+    def lookup(self, ids: list[str]) -> dict[str, Found]:
+        """Title, abstract and dates of the given base ids that the snapshot holds."""
+        out: dict[str, Found] = {}
         with self.connect() as con:
-            rows = con.execute(sql, args).fetchall()
-        return [
-            Found(
-                arxiv_id=r[0], version=r[1], title=r[2],
-                authors=[a for a in r[3].split("; ") if a],
-                submitted=dt.date.fromisoformat(r[4]), categories=r[5].split(),
-                abstract=r[6], bm25=-float(r[7]), matched_queries=[query_index],
-            )
-            for r in rows
-        ]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                rows = con.execute(
+                    "SELECT id, version, title, authors, submitted, categories, abstract FROM papers"
+                    f" WHERE id IN ({','.join('?' for _ in chunk)})", chunk,
+                ).fetchall()
+                for r in rows:
+                    out[r[0]] = _found(r, bm25=0.0, query_index=None)
+        return out
+
+
+def _found(r: tuple, *, bm25: float, query_index: int | None) -> Found:
+    return Found(
+        arxiv_id=r[0], version=r[1], title=r[2], authors=[a for a in r[3].split("; ") if a],
+        submitted=dt.date.fromisoformat(r[4]), categories=r[5].split(), abstract=r[6], bm25=bm25,
+        matched_queries=[] if query_index is None else [query_index],
+    )
 
 
 def _index_is_complete(path: Path, sha: str) -> bool:
@@ -260,12 +292,23 @@ def open_mirror(snapshot: Path, cache_dir: Path | None = None) -> Mirror:
 
 @dataclass(frozen=True)
 class MirrorBackend:
-    """Adapts a Mirror to the pipeline's search interface with a per-query cap."""
+    """Adapts a Mirror to the pipeline's search interface.
+
+    Lists come ranked by BM25 with the whole snapshot's statistics, so the
+    pipeline keeps their order as it is (`ranks_lists = True`).
+    """
 
     mirror: Mirror
-    per_query: int = 100
+    ranks_lists: bool = True
 
     def search(self, query: ParsedQuery, *, since: dt.date, until: dt.date, categories: list[str],
-               query_index: int = 0) -> list[Found]:
+               query_index: int = 0, limit: int = 500) -> list[Found]:
         return self.mirror.search(query, since=since, until=until, categories=categories,
-                                  limit=self.per_query, query_index=query_index)
+                                  limit=limit, query_index=query_index)
+
+    def search_or(self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str],
+                  limit: int = 300) -> list[Found]:
+        return self.mirror.search_or(terms, since=since, until=until, categories=categories, limit=limit)
+
+    def lookup(self, ids: list[str]) -> dict[str, Found]:
+        return self.mirror.lookup(ids)

@@ -1,18 +1,27 @@
-"""One fetch over the claims: search, dedupe, score what is new, merge, keep the top N.
+"""One fetch over the claims: gather ranked lists, pool them, embed, fuse by rank, keep the top N.
 
-Incremental by construction (see fetch/README.md, "Incremental fetching"):
+Per claim (rules in fetch/README.md and `fetch.rank.RULE`):
 
-* mirror mode: if a claim's entry was made from the same mirror snapshot
-  (sha256) with the same queries/categories/since/statement (fingerprint),
-  there is nothing new and the claim is skipped without any search or model;
-* live mode: the arXiv window starts a week before the last live fetch;
-* in both, papers already in `seen` are not rescored; new ones are scored
-  once, merged with the kept candidates, and the top N kept. The first-seen
-  date of a paper never changes; its version is the latest seen.
+1. the anchors' own titles and abstracts are looked up (mirror or arXiv);
+2. lexical lists are searched: each query under the quorum rule, and OR lists
+   of the words of each query, the statement, and each anchor's title and
+   abstract; in live mode also the anchors' newer citers on Semantic Scholar,
+   and the previously kept candidates are looked up again so they stay in
+   the pool;
+3. the pool (union of the lists) is embedded, with vectors cached on disk by
+   arXiv id and version, and ranked by mean similarity to the claim's texts:
+   the dense list;
+4. all lists are fused by reciprocal rank and the best N kept.
+
+Incremental by construction: in mirror mode a claim whose fingerprint and
+mirror snapshot are unchanged is skipped without searching or loading the
+model; otherwise re-ranking is cheap because only papers never embedded are
+embedded. In live mode the arXiv window starts a week before the last live
+fetch, and the window only moves forward when every answer looked sound.
 
 Claims are fetched one by one. A claim that fails keeps its last good entry
-and is reported; the snapshot file is rewritten only after all claims ran, and
-atomically.
+and is reported; the snapshot file is rewritten only after all claims ran,
+and atomically.
 """
 
 from __future__ import annotations
@@ -24,18 +33,22 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Callable, Literal, Protocol
 
 from codegap.claims import Claim
 
 from . import rank
-from .query import ParsedQuery, parse_query
+from .embed import EmbeddingStore
+from .proposals import Proposal, propose
+from .query import ParsedQuery
 from .records import Found, dedupe
+from .triage import REVIEWS_PATH, load_reviews
 from .snapshot import (
     SNAPSHOT_PATH,
     AnchorInfo,
     Candidate,
     ClaimEntry,
+    ListInfo,
     Source,
     read_snapshot,
     write_snapshot,
@@ -43,25 +56,43 @@ from .snapshot import (
 
 log = logging.getLogger(__name__)
 
-RANKING_VERSION = 2  # part of the fingerprint: bump when scoring changes
+RANKING_VERSION = 3  # part of the fingerprint: bump when ranking changes
 LIVE_OVERLAP = dt.timedelta(days=7)
+TOP_N = 50
+
+
+class SuspiciousAnswer(Exception):
+    """A live answer looked wrong (e.g. nothing at all came back); the window must not move."""
 
 
 class SearchBackend(Protocol):
+    #: True when lists come ranked with corpus-wide BM25 (mirror); False when the
+    #: pipeline must rank them over the retrieved pool (live API).
+    ranks_lists: bool
+
     def search(self, query: ParsedQuery, *, since: dt.date, until: dt.date, categories: list[str],
-               query_index: int = 0) -> list[Found]: ...
+               query_index: int = 0, limit: int = rank.QUORUM_CAP) -> list[Found]: ...
+
+    def search_or(self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str],
+                  limit: int = rank.OR_CAP) -> list[Found]: ...
+
+    def lookup(self, ids: list[str]) -> dict[str, Found]: ...
 
 
 @dataclass
 class FetchOptions:
     mode: Literal["mirror", "live"] = "mirror"
-    top_n: int = 25
-    per_query: int = 100
-    rerank_n: int = rank.RERANK_N
+    top_n: int = TOP_N
+    quorum_cap: int = rank.QUORUM_CAP
+    or_cap: int = rank.OR_CAP
+    rrf_k: int = rank.RRF_K
     mirror_path: Path | None = None
-    cache_dir: Path | None = None
+    cache_dir: Path | None = None  # embeddings cache folder (default: fetch.embed.default_cache_dir())
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
     use_s2: bool = True
+    progress: Callable[[str], None] | None = None  # one line per step of a long fetch
+    force: bool = False  # re-rank even a claim whose fingerprint and mirror are unchanged
+    relevant: dict[str, set[str]] = field(default_factory=dict)  # claim -> ids reviewed as relevant
 
 
 @dataclass
@@ -70,8 +101,10 @@ class ClaimOutcome:
     status: Literal["updated", "unchanged", "failed"]
     retrieved: int = 0
     added: int = 0
+    embedded: int = 0  # vectors computed (not found in the cache)
     seconds: float = 0.0
     error: str = ""
+    proposals: list[Proposal] | None = None  # None when the claim was not ranked
 
 
 @dataclass
@@ -86,135 +119,227 @@ class FetchReport:
     def failed(self) -> list[ClaimOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
+    @property
+    def embedded(self) -> int:
+        return sum(o.embedded for o in self.outcomes)
+
+
+@dataclass
+class Ranked:
+    """The result of ranking one claim's pool (also used by the relevance benchmark)."""
+
+    candidates: list[tuple[Found, float, float, dict[str, int]]]  # (paper, fused score, dense, ranks), best first
+    lists: list[ListInfo]
+    pool: int
+    anchors_text: list[rank.AnchorText]
+    papers: list[Found]  # the pool, with abstracts (in memory only)
+
 
 def fingerprint(claim: Claim) -> str:
     lit = claim.literature
     blob = json.dumps(
         {"q": list(lit.queries), "c": list(lit.categories), "s": lit.since.isoformat(),
-         "t": claim.statement, "r": RANKING_VERSION},
+         "t": claim.statement, "a": [[a.key, a.title] for a in claim.anchors], "r": RANKING_VERSION},
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _score_new(
-    claim: Claim, queries: list[ParsedQuery], new: list[Found], pool: list[Found], need_bm25: bool,
-    rerank_n: int,
-) -> list[tuple[Found, float]]:
-    """Semantic scores for the BM25 shortlist of `new`; BM25 first when the backend gave none (live)."""
-    if need_bm25:
-        scores = dict(zip((f.arxiv_id for f in pool), rank.pool_bm25(queries, pool), strict=False))
-        for f in new:
-            f.bm25 = scores[f.arxiv_id]
-    short = rank.shortlist(new, rerank_n)
-    return list(zip(short, rank.semantic_scores(claim.statement, short), strict=False))
+def anchor_texts(claim: Claim, backend: SearchBackend) -> list[rank.AnchorText]:
+    """Each anchor's title, and its abstract when the backend has the paper (else "")."""
+    ids = [a.arxiv_base for a in claim.anchors if a.arxiv_base]
+    found = backend.lookup(ids) if ids else {}
+    out = []
+    for a in claim.anchors:
+        f = found.get(a.arxiv_base) if a.arxiv_base else None
+        out.append(rank.AnchorText(key=a.key, title=a.title, abstract=f.abstract if f else ""))
+    return out
 
 
-def merge_candidates(
-    old: list[Candidate], scored_new: list[tuple[Found, float]], refreshed: dict[str, Found],
-    first_seen: dict[str, dt.date], top_n: int,
-) -> list[Candidate]:
-    """Old candidates (updated to newer versions) + newly scored ones, re-ranked, top N."""
-    pool: dict[str, Candidate] = {}
-    for c in old:
-        f = refreshed.get(c.arxiv_id)
-        if f is not None and f.version > c.version:
-            c = c.model_copy(update={"version": f.version, "title": f.title or c.title,
-                                     "authors": f.authors or c.authors})
-        pool[c.arxiv_id] = c
-    for f, sem in scored_new:
-        pool[f.arxiv_id] = Candidate(
-            arxiv_id=f.arxiv_id, version=f.version, title=f.title, authors=f.authors,
-            submitted=f.submitted, categories=f.categories, url=f.url, bm25=round(f.bm25, 4),
-            semantic=round(sem, 4), combined=0.0, first_seen=first_seen[f.arxiv_id],
-            origin="cites-anchor" if f.origin == "cites-anchor" else "search",
-            queries=sorted(f.matched_queries),
-        )
-    bmax = max((c.bm25 for c in pool.values()), default=0.0)
-    ranked = [c.model_copy(update={"combined": rank.combined(c.bm25, c.semantic, bmax)}) for c in pool.values()]
-    ranked.sort(key=lambda c: (-c.combined, c.arxiv_id))
-    return ranked[:top_n]
+def rank_claim(
+    claim: Claim, backend: SearchBackend, *, start: dt.date, today: dt.date, store: EmbeddingStore,
+    citers: list[Found] | None = None, extra: list[Found] | None = None, opts: FetchOptions | None = None,
+) -> Ranked:
+    """Search every list of one claim, pool, embed, fuse; best first (see module doc)."""
+    opts = opts or FetchOptions(today=today)
+    say = opts.progress or (lambda _msg: None)
+    lit = claim.literature
+    since, cats = lit.since, list(lit.categories)
+    anchors = anchor_texts(claim, backend)
+    specs = rank.list_specs(lit.queries, claim.statement, anchors)
+    own = {a.arxiv_base for a in claim.anchors if a.arxiv_base}
+
+    def keep(f: Found) -> bool:  # newer work only, never the claim's own anchors
+        return since <= f.submitted <= today and f.arxiv_id not in own
+
+    raw: dict[str, list[Found]] = {}
+    for s in specs:
+        if s.kind == "quorum":
+            assert s.query is not None and s.query_index is not None
+            hits = backend.search(s.query, since=start, until=today, categories=cats,
+                                  query_index=s.query_index, limit=opts.quorum_cap)
+        else:
+            hits = backend.search_or(s.terms, since=start, until=today, categories=cats, limit=opts.or_cap)
+        raw[s.name] = [f for f in hits if keep(f)]
+    cite_list = [f for f in (citers or []) if keep(f)]
+    everything = [f for hits in raw.values() for f in hits] + cite_list + [f for f in (extra or []) if keep(f)]
+    if opts.mode == "live" and not everything:
+        raise SuspiciousAnswer(f"every search of claim {claim.id} came back empty for {start}..{today}")
+    pool = dedupe(everything)
+    papers = sorted(pool.values(), key=lambda f: f.arxiv_id)
+
+    if backend.ranks_lists:
+        lists = {name: list(dict.fromkeys(f.arxiv_id for f in hits)) for name, hits in raw.items()}
+    else:
+        lists = rank.pool_rank(specs, papers)
+    if cite_list:
+        cited = {}
+        for f in cite_list:
+            cited[f.arxiv_id] = cited.get(f.arxiv_id, 0) + 1
+        lists["citers"] = sorted(cited, key=lambda a: (-cited[a], a))
+
+    say(f"{claim.id}: pool of {len(papers)} papers from {len(lists)} lists; embedding")
+    before = store.computed
+    vecs = store.vectors(papers, progress=lambda done, total: say(f"{claim.id}: embedded {done}/{total} new papers")
+                         if done == total or done % 512 == 0 else None)
+    if store.computed > before:
+        log.info("%s: embedded %d new papers", claim.id, store.computed - before)
+    refs = store.encode(rank.reference_texts(claim.statement, lit.queries, anchors))  # few: never cached
+    dense = rank.dense_scores(vecs, refs)
+    dense_by = {p.arxiv_id: float(d) for p, d in zip(papers, dense, strict=True)}
+    lists["dense"] = sorted(dense_by, key=lambda a: (-dense_by[a], a))
+
+    fused = rank.rrf(lists, k=opts.rrf_k)
+    order = sorted(fused, key=lambda a: (-fused[a], -dense_by.get(a, 0.0), a))
+    positions = {name: {aid: r for r, aid in enumerate(ids, 1)} for name, ids in lists.items()}
+    out = []
+    for aid in order:
+        ranks = {name: pos[aid] for name, pos in positions.items() if aid in pos}
+        out.append((pool[aid], fused[aid], dense_by[aid], ranks))
+    terms = {s.name: list(s.terms) for s in specs}
+    kinds = {s.name: s.kind for s in specs} | {"citers": "citers", "dense": "dense"}
+    infos = [ListInfo(name=n, kind=kinds[n], size=len(ids), terms=terms.get(n, [])) for n, ids in lists.items()]
+    return Ranked(out, infos, len(papers), anchors, papers)
 
 
-def _anchors(claim: Claim, s2, since: dt.date) -> tuple[list[AnchorInfo], list[Found]]:
+def _anchors(claim: Claim, s2, since: dt.date, prev: ClaimEntry | None, today: dt.date
+             ) -> tuple[list[AnchorInfo], list[Found]]:
+    """Anchor citation counts (live, with S2) and their newer citers.
+
+    Without Semantic Scholar (offline, or `--no-s2`), or when S2 cannot give a
+    count, the last good counts are kept with the date they were counted.
+    """
+    old = {a.key: a for a in (prev.anchors if prev else [])}
     infos, citing = [], []
     for a in claim.anchors:
+        last = old.get(a.key)
         if s2 is None:
-            infos.append(AnchorInfo(key=a.key, title=a.title,
-                                    note="citation counts come from Semantic Scholar in a live fetch"))
+            if last is not None and last.citation_count is not None:
+                infos.append(last.model_copy(update={"title": a.title}))
+            else:
+                infos.append(AnchorInfo(key=a.key, title=a.title,
+                                        note="citation counts come from Semantic Scholar in a live fetch"))
             continue
         info, found = s2.anchor(a.arxiv_base, since, a.title)
         citing.extend(found)
+        if info.citation_count is None and last is not None and last.citation_count is not None:
+            infos.append(last.model_copy(update={"title": a.title, "note": f"kept from {last.counted_on}: {info.note}"}))
+            continue
         infos.append(AnchorInfo(key=a.key, title=a.title, citation_count=info.citation_count,
-                                citing_since=info.citing_since, s2_paper_id=info.paper_id, note=info.note))
+                                citing_since=info.citing_since, s2_paper_id=info.paper_id,
+                                counted_on=today if info.citation_count is not None else None, note=info.note))
     return infos, citing
 
 
 def fetch_claim(
     claim: Claim, prev: ClaimEntry | None, backend: SearchBackend, source: Source,
-    opts: FetchOptions, s2=None,
+    opts: FetchOptions, s2=None, store: EmbeddingStore | None = None,
 ) -> tuple[ClaimEntry | None, ClaimOutcome]:
     """Fetch one claim. Returns (new entry or None if unchanged, outcome)."""
     t0 = time.perf_counter()
     fp = fingerprint(claim)
     since = claim.literature.since
     same_claim = prev is not None and prev.fingerprint == fp
-    if opts.mode == "mirror" and same_claim and prev.source == source:
+    if opts.mode == "mirror" and same_claim and prev.source == source and not opts.force:
         return None, ClaimOutcome(claim.id, "unchanged", seconds=time.perf_counter() - t0)
+    store = store or EmbeddingStore(opts.cache_dir)
     start = since
-    if opts.mode == "live" and same_claim and prev.source.kind == "live":
-        start = max(since, prev.until - LIVE_OVERLAP)
-    queries = [parse_query(q) for q in claim.literature.queries]
-    hits: list[Found] = []
-    for i, q in enumerate(queries):
-        hits += backend.search(q, since=start, until=opts.today, categories=list(claim.literature.categories),
-                               query_index=i)
+    extra: list[Found] = []
+    citers: list[Found] = []
     if opts.mode == "live":
-        anchors, citing = _anchors(claim, s2, since)
+        if same_claim and prev.source.kind == "live":
+            start = max(since, prev.until - LIVE_OVERLAP)
+        if prev is not None and prev.candidates:  # keep the previous candidates in the pool
+            want = [c.arxiv_id for c in prev.candidates]
+            got = backend.lookup(want)
+            missing = [a for a in want if a not in got]
+            if missing:
+                raise SuspiciousAnswer(f"arXiv did not return {len(missing)} known paper(s), e.g. {missing[0]}")
+            extra = list(got.values())
+        anchors, citers = _anchors(claim, s2 if opts.use_s2 else None, since, prev, opts.today)
     else:  # offline: keep counts from the last live fetch, if any
-        anchors = prev.anchors if prev is not None else _anchors(claim, None, since)[0]
-        citing = []
-    # Newer work only: first submitted on/after `since` and not one of the claim's own anchors.
-    own = {a.arxiv_base for a in claim.anchors if a.arxiv_base}
-    found = dedupe([f for f in hits + citing if since <= f.submitted <= opts.today and f.arxiv_id not in own])
+        anchors, _ = _anchors(claim, None, since, prev, opts.today)
+    computed = store.computed
+    ranked = rank_claim(claim, backend, start=start, today=opts.today, store=store, citers=citers,
+                        extra=extra, opts=opts)
     seen = dict(prev.seen) if prev is not None else {}
-    added = sum(1 for aid in found if aid not in seen)
-    if same_claim:  # score only papers never seen before
-        old = prev.candidates
-        fresh = [f for f in found.values() if f.arxiv_id not in seen]
-    else:  # new claim, or its queries/statement/ranking changed: rescore all retrieved
-        old, fresh = [], list(found.values())
-    for f in fresh:
+    kept = ranked.candidates[: opts.top_n]
+    added = sum(1 for f, *_ in kept if f.arxiv_id not in seen)
+    for f, *_ in kept:
         seen.setdefault(f.arxiv_id, opts.today)
-    scored = _score_new(claim, queries, fresh, list(found.values()), need_bm25=opts.mode == "live",
-                        rerank_n=opts.rerank_n) if fresh else []
-    cands = merge_candidates(old, scored, found, seen, opts.top_n)
+    cands = [
+        Candidate(
+            arxiv_id=f.arxiv_id, version=f.version, title=f.title, authors=f.authors, submitted=f.submitted,
+            categories=f.categories, url=f.url, score=round(score, 6), dense=round(dense, 4), ranks=ranks,
+            first_seen=seen[f.arxiv_id],
+            origin="cites-anchor" if f.origin == "cites-anchor" else "search",  # how it was retrieved
+            queries=sorted(int(n.split(":")[1]) for n in ranks if n.startswith("quorum:")),
+        )
+        for f, score, dense, ranks in kept
+    ]
+    rel_ids = sorted(opts.relevant.get(claim.id, set()))
+    in_pool = {f.arxiv_id: f for f in ranked.papers}
+    missing = [a for a in rel_ids if a not in in_pool]
+    looked = backend.lookup(missing) if missing else {}
+    relevant = [in_pool.get(a) or looked[a] for a in rel_ids if a in in_pool or a in looked]
+    proposals = propose(claim.literature.queries, relevant, ranked.papers)
+    outcome = ClaimOutcome(claim.id, "updated", ranked.pool, added, store.computed - computed,
+                           time.perf_counter() - t0, proposals=proposals)
+    if (opts.mode == "mirror" and same_claim and prev.source == source and prev.candidates == cands and prev.lists == ranked.lists
+            and prev.anchors == anchors):
+        outcome.status = "unchanged"  # re-ranked (forced) to the same result: leave the file alone
+        return None, outcome
     entry = ClaimEntry(
         fetched_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0), source=source, since=since,
-        until=opts.today, fingerprint=fp, retrieved=len(found), added=added, candidates=cands,
-        seen=dict(sorted(seen.items())), anchors=anchors,
+        until=opts.today, fingerprint=fp, retrieved=ranked.pool, added=added, candidates=cands,
+        seen=dict(sorted(seen.items())), anchors=anchors, lists=ranked.lists,
     )
-    return entry, ClaimOutcome(claim.id, "updated", len(found), added, time.perf_counter() - t0)
+    return entry, outcome
 
 
 def run_fetch(
     root: Path, claims: list[Claim], backend: SearchBackend, source: Source, opts: FetchOptions,
-    s2=None, mirror_build_seconds: float | None = None,
+    s2=None, mirror_build_seconds: float | None = None, store: EmbeddingStore | None = None,
 ) -> FetchReport:
     """Fetch every claim, then write the snapshot once (atomically) if anything changed."""
     t0 = time.perf_counter()
     path = root / SNAPSHOT_PATH
     snap = read_snapshot(path)
+    if not opts.relevant:
+        reviews = load_reviews(root / REVIEWS_PATH)
+        opts.relevant = {cid: {a for a, r in revs.items() if r.stance != "irrelevant"} for cid, revs in reviews.items()}
     outcomes: list[ClaimOutcome] = []
     changed = False
     for claim in claims:
         try:
-            entry, outcome = fetch_claim(claim, snap.claims.get(claim.id), backend, source, opts, s2)
+            entry, outcome = fetch_claim(claim, snap.claims.get(claim.id), backend, source, opts, s2, store)
         except Exception as exc:  # noqa: BLE001 - reported per claim; the last good entry stays
             log.error("fetch failed for claim %s: %s", claim.id, exc)
             outcomes.append(ClaimOutcome(claim.id, "failed", error=f"{type(exc).__name__}: {exc}"))
             continue
         outcomes.append(outcome)
+        if opts.progress is not None:
+            opts.progress(f"{claim.id}: {outcome.status} in {outcome.seconds:.1f}s")
         if entry is not None:
             snap.claims[claim.id] = entry
             changed = True

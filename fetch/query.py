@@ -13,6 +13,12 @@ offline. The rule (documented in fetch/README.md):
   more than `MAX_CLAUSES` alternative combinations the quorum is raised until
   it fits, so very long queries become stricter rather than unbounded.
   Alternatives of different meaning belong in separate queries.
+
+Free text (a claim statement, an anchor's title or abstract, or a query read
+as a bag of words) is searched as an OR of its content words (`or_terms`):
+every word except common English ones and bare numbers, most frequent first,
+at most `MAX_OR_TERMS`. BM25 then weighs the rare words up and the common ones
+down, so such a list is ranked by how much of the text a paper shares.
 """
 
 from __future__ import annotations
@@ -31,6 +37,38 @@ STOPWORDS = frozenset(
 
 #: Upper bound on the AND-clauses a quorum expands to (keeps API URLs short).
 MAX_CLAUSES = 60
+
+#: At most this many words of a free text go into its OR query (keeps API URLs short).
+MAX_OR_TERMS = 40
+
+#: The query rule as the book's methods page shows it (one item per line). `parse_query`,
+#: `quorum` and `or_terms` below apply it; fetch/README.md restates it.
+RULE: tuple[str, ...] = (
+    "Text in double quotes is a phrase and must occur as written; every other word is a term; "
+    "common English words are dropped, and a hyphenated word is a phrase of its parts.",
+    "A paper meets a query's quorum when its title or abstract contains at least 60% of the query's "
+    "terms and phrases, rounded up, and at least 2 (all of them when the query has fewer than 3); "
+    f"if that would need more than {MAX_CLAUSES} alternative combinations the quorum is raised until "
+    "it fits, so very long queries become stricter rather than unbounded.",
+    "A free text (the claim statement, a primary source's title or abstract, or a query read as a bag "
+    "of words) is searched as an OR of its content words: common words and bare numbers dropped, most "
+    f"frequent first, at most {MAX_OR_TERMS}.",
+    "Only papers listed in at least one of the claim's `literature.categories` (cross-lists count) and "
+    "first submitted on or after its `literature.since` date count; a claim's own primary sources are "
+    "never candidates.",
+)
+
+
+#: Extra words dropped from free text (statements, abstracts) before an OR search:
+#: they occur in most abstracts and would only slow the search down.
+TEXT_STOPWORDS = STOPWORDS | frozenset(
+    """also all any been but both each more most much many other same so such only own
+    then there they those through under up very we our us you your he she his her one two
+    may might must should would could cannot shall i me my if about after again against
+    before below between during further here once out off too just don nor again because
+    until since instead rather whether yet often however thus paper propose proposed show
+    shows present results using use used based new approach method""".split()
+)
 
 _QUOTED = re.compile(r'"([^"]+)"')
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
@@ -111,3 +149,32 @@ def arxiv_expression(q: ParsedQuery) -> str:
         return f'all:"{term}"' if len(p) > 1 else f"all:{term}"
 
     return _or_of_ands(q, render)
+
+
+def or_terms(text: str, cap: int = MAX_OR_TERMS) -> tuple[str, ...]:
+    """The content words of a free text for an OR search (see module doc).
+
+    Lower-cased; hyphenated words are split; words of one letter, bare numbers
+    and `TEXT_STOPWORDS` are dropped; ordered by count in the text (then first
+    occurrence), at most `cap`. Raises ValueError if nothing is left.
+    """
+    counts: dict[str, int] = {}
+    for word in re.findall(r"[A-Za-z0-9]+", text):
+        w = word.lower()
+        if len(w) < 2 or w.isdigit() or w in TEXT_STOPWORDS:
+            continue
+        counts[w] = counts.get(w, 0) + 1
+    if not counts:
+        raise ValueError(f"text {text[:60]!r} has no searchable words after dropping common ones")
+    order = {w: i for i, w in enumerate(counts)}
+    return tuple(sorted(counts, key=lambda w: (-counts[w], order[w]))[:cap])
+
+
+def fts5_or_expression(terms: tuple[str, ...]) -> str:
+    """SQLite FTS5 MATCH expression: any of the terms (each quoted, so no syntax leaks)."""
+    return " OR ".join(f'"{t}"' for t in terms)
+
+
+def arxiv_or_expression(terms: tuple[str, ...]) -> str:
+    """arXiv API `search_query` for the same OR search (`all:` fields)."""
+    return " OR ".join(f'all:"{t}"' if " " in t else f"all:{t}" for t in terms)

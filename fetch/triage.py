@@ -9,6 +9,8 @@ Reviews live in `literature/reviews.yaml`, one record per (claim, paper):
         reason: "One line: why."
         reviewed: 2026-11-22
         title: "Self-Execution Simulation Improves Coding Models"   # optional
+        reviewer: maintainer         # optional: who judged
+        basis: abstract              # optional: what was read (abstract | full text)
 
 Model-suggested stances, if any, live elsewhere and never count here.
 """
@@ -23,6 +25,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .atomic import write_atomic
+
+REVIEWS_PATH = Path("literature") / "reviews.yaml"
 STANCES: tuple[str, ...] = ("supports", "challenges", "qualifies", "irrelevant")
 Stance = Literal["supports", "challenges", "qualifies", "irrelevant"]
 BASE_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7})$")
@@ -51,6 +56,8 @@ class Review(BaseModel):
     reason: str = Field(min_length=1)
     reviewed: dt.date
     title: str | None = None
+    reviewer: str | None = None
+    basis: Literal["abstract", "full text"] | None = None
 
     @field_validator("arxiv", mode="before")
     @classmethod
@@ -106,8 +113,6 @@ def load_reviews(path: Path, known_claims: set[str] | None = None) -> dict[str, 
 
 def write_reviews(path: Path, reviews: list[Review]) -> None:
     """Write all reviews, sorted by claim then id, atomically."""
-    from .snapshot import write_atomic
-
     recs = []
     for r in sorted(reviews, key=lambda r: (r.claim, r.arxiv)):
         d = r.model_dump(exclude_none=True)  # python mode: dates stay YAML dates
@@ -118,11 +123,12 @@ def write_reviews(path: Path, reviews: list[Review]) -> None:
 
 def record_review(
     path: Path, claim: str, arxiv_id: str, stance: str, reason: str,
-    today: dt.date | None = None, title: str | None = None,
+    today: dt.date | None = None, title: str | None = None, reviewer: str | None = None,
+    basis: str | None = None,
 ) -> Review:
     """Add or replace the review of one paper for one claim."""
     new = Review(claim=claim, arxiv=arxiv_id, stance=stance, reason=reason,
-                 reviewed=today or dt.date.today(), title=title)
+                 reviewed=today or dt.date.today(), title=title, reviewer=reviewer, basis=basis)
     kept = [r for r in read_review_list(path) if (r.claim, r.arxiv) != (new.claim, new.arxiv)]
     write_reviews(path, kept + [new])
     return new
@@ -130,6 +136,20 @@ def record_review(
 
 def _papers(n: int) -> str:
     return f"{n} newer paper" + ("" if n == 1 else "s")
+
+
+#: The flag rule as data, in the order it is applied: (condition, level, text).
+#: The book's methods page prints this table; `flag_for` applies it.
+FLAG_RULE: tuple[tuple[str, str, str], ...] = (
+    ("nothing fetched for the claim", "not-fetched", "literature not fetched"),
+    ("at least one paper reviewed as challenges", "challenged",
+     "challenged by N newer paper(s), with \", qualified by M\" appended when M > 0 are reviewed as qualifies"),
+    ("otherwise, at least one reviewed as qualifies", "qualified", "qualified by M newer paper(s)"),
+    ("otherwise, at least one reviewed as supports", "supported", "supported by K newer paper(s), none challenge it"),
+    ("otherwise", "unreviewed", "no reviewed newer work (U unreviewed candidates)"),
+)
+FLAG_NOTE = ("Reviews of irrelevant papers never change the flag, and neither do unreviewed candidates "
+             "or model-suggested stances: only a maintainer's stance moves a claim off \"no reviewed newer work\".")
 
 
 def flag_for(counts: dict[str, int], fetched: bool) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""The live arXiv path, replayed: real recorded responses through the real `arxiv` client."""
+"""The live arXiv path, replayed: real recorded responses (committed fixtures) through the real `arxiv` client."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 
 from fetch.arxiv_client import ArxivConfig, ArxivFetchError, ArxivQueryRejected, ArxivSource
 from fetch.query import parse_query
-from fetch_support import require_shared
+from fetch_support import fixture_dir
 from fetch_support.arxiv_server import ArxivReplayServer
 
 
 @pytest.fixture
 def server():
-    with ArxivReplayServer(require_shared("data", "arxiv", "api-responses")) as srv:
+    with ArxivReplayServer(fixture_dir("arxiv-api")) as srv:
         yield srv
 
 
@@ -64,11 +64,11 @@ def test_paging_agrees_with_one_big_page(server):
 )
 def test_id_lookups(server, ids, expected):
     got = source(server, page_size=100).lookup(ids)
-    assert [(f.arxiv_id, f.version) for f in got] == expected
+    assert [(f.arxiv_id, f.version) for f in got.values()] == expected
 
 
 def test_empty_result_is_empty_not_an_error(server):
-    assert source(server, page_size=100).lookup(["0000.0000"]) == []
+    assert source(server, page_size=100).lookup(["0000.0000"]) == {}
 
 
 def test_http_400_error_feed_gives_arxivs_message(server):
@@ -82,7 +82,7 @@ def test_http_400_error_feed_gives_arxivs_message(server):
 def test_5xx_then_success_is_retried(server):
     server.replay.faults = ["503", "502"]
     got = source(server, page_size=100).lookup(["2104.12255v1"])
-    assert [f.arxiv_id for f in got] == ["2104.12255"]
+    assert list(got) == ["2104.12255"]
     assert len(server.replay.log) == 3
 
 
@@ -144,9 +144,39 @@ def test_base_url_comes_from_env(monkeypatch):
 
 def test_older_2016_feed_format_parses(server):
     """2016 responses declare the opensearch namespace per element; still a complete feed."""
-    older = require_shared("data", "arxiv", "api-responses-2016", "sq_au_del_maestro_AND_ti_checkerboard.xml")
+    older = fixture_dir("arxiv-api-2016") / "sq_au_del_maestro_AND_ti_checkerboard.xml"
     server.replay.fallback = older
     got = source(server, page_size=10).results(arxiv.Search(query="au:del_maestro AND ti:checkerboard",
                                                             max_results=10))
     assert got and all(any("Del Maestro" in a for a in f.authors) for f in got)
     assert all("checkerboard" in f.title.lower() for f in got)
+
+
+OS = 'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"'
+
+
+@pytest.mark.parametrize("body, why", [
+    (f'<feed xmlns="http://www.w3.org/2005/Atom" {OS}><title>q</title></feed>', "no opensearch:totalResults"),
+    (f'<feed xmlns="http://www.w3.org/2005/Atom" {OS}><opensearch:totalResults>5</opensearch:totalResults>'
+     '<opensearch:startIndex>0</opensearch:startIndex></feed>', "no entries although totalResults=5"),
+    (f'<feed xmlns="http://www.w3.org/2005/Atom" {OS}><opensearch:totalResults>1</opensearch:totalResults>'
+     '<entry><title>A paper without an id</title></entry></feed>', "an entry has no arXiv id"),
+])
+def test_suspicious_feeds_are_retried_then_fail_never_taken_as_empty(server, tmp_path, body, why):
+    """Issue 13: an empty or id-less answer must not count as success (it would move the live window)."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text('<?xml version="1.0" encoding="UTF-8"?>' + body)
+    server.replay.fallback = feed
+    with pytest.raises(ArxivFetchError, match=f"suspicious feed: {why}"):
+        source(server, page_size=10, attempts=2).results(arxiv.Search(query="nothing recorded", max_results=10))
+    assert len(server.replay.log) == 2
+
+
+def test_or_search_sends_words_with_relevance_sort_and_quotes_phrases(server):
+    server.replay.fallback = server.replay.responses_dir / "q_testing_s0_m100_cfe7536492ca.xml"
+    got = source(server, page_size=100).search_or(("tool calling", "format"), since=dt.date(2025, 1, 1),
+                                                  until=dt.date(2026, 11, 22), categories=["cs.CL"], limit=100)
+    assert len(got) == 100 and all(f.matched_queries == [] for f in got)
+    params = parse_qs(server.replay.log[0][1])
+    assert params["search_query"][0].startswith('(all:"tool calling" OR all:format) AND (cat:cs.CL)')
+    assert params["sortBy"] == ["relevance"]

@@ -1,4 +1,4 @@
-"""Semantic Scholar: real recorded cassettes (vcrpy) and faults from a local server."""
+"""Semantic Scholar: real recorded cassettes (vcrpy, committed fixtures) and faults from a local server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import vcr
 from semanticscholar.SemanticScholarException import BadQueryParametersException
 
 from fetch.s2_client import S2Config, S2Error, S2Source
-from fetch_support import require_shared
+from fetch_support import fixture_dir
 from fetch_support.s2_server import S2Server
 
 
@@ -24,7 +24,7 @@ def _query_minus_paging(r1, r2):
 
 
 def cassette(*parts: str, loose: bool = False):
-    path = require_shared("data", "semanticscholar", *parts)
+    path = fixture_dir("semanticscholar").joinpath(*parts)
     v = vcr.VCR(record_mode="none")
     if loose:
         v.register_matcher("query_minus_paging", _query_minus_paging)

@@ -14,18 +14,18 @@ from fetch.snapshot import (
     Snapshot,
     SnapshotError,
     Source,
-    load_for_book,
     read_snapshot,
     write_snapshot,
 )
+from fetch.view import load_for_book
 from fetch.triage import ReviewsError, flag_for, load_reviews, normalise_id, read_review_list, record_review
 from fetch_support.claims import claim_dict, write_claims
 
 
-def cand(aid: str, combined: float) -> Candidate:
+def cand(aid: str, score: float) -> Candidate:
     return Candidate(arxiv_id=aid, version=2, title=f"T {aid}", authors=["X"], submitted=dt.date(2025, 5, 1),
-                     categories=["cs.SE"], url=f"https://arxiv.org/abs/{aid}", bm25=1.0, semantic=0.5,
-                     combined=combined, first_seen=dt.date(2026, 11, 22))
+                     categories=["cs.SE"], url=f"https://arxiv.org/abs/{aid}", score=score, dense=0.5,
+                     ranks={"quorum:0": 1, "dense": 3}, first_seen=dt.date(2026, 11, 22))
 
 
 def entry(cands: list[Candidate]) -> ClaimEntry:
@@ -105,6 +105,33 @@ def test_load_for_book_covers_every_claim_with_stances_counts_and_flag(tmp_path)
     assert two.candidates == [] and two.since == dt.date(2025, 1, 1)
 
 
+def test_format_1_snapshot_is_read_as_format_2(tmp_path):
+    """The committed snapshot of the previous fetcher still loads (scores mapped, ids kept)."""
+    path = tmp_path / "snapshot.json"
+    old = {"format": 1, "updated_at": None, "claims": {"c": {
+        "fetched_at": "2026-11-22T03:00:00Z", "since": "2025-01-01", "until": "2026-11-22", "fingerprint": "x",
+        "retrieved": 2, "added": 2, "anchors": [],
+        "source": {"kind": "mirror", "snapshot_file": "s.jsonl.gz", "snapshot_sha256": "f" * 64},
+        "seen": {"2501.00001": "2026-11-22", "2501.00009": "2026-11-22"},
+        "candidates": [{"arxiv_id": "2501.00001", "version": 1, "title": "T", "authors": [], "submitted": "2025-05-01",
+                        "categories": ["cs.SE"], "url": "https://arxiv.org/abs/2501.00001", "bm25": 3.0,
+                        "semantic": 0.4, "combined": 0.7, "first_seen": "2026-11-22", "origin": "search",
+                        "queries": [0]}]}}}
+    path.write_text(json.dumps(old))
+    snap = read_snapshot(path)
+    c = snap.claims["c"].candidates[0]
+    assert (snap.format, c.score, c.dense, c.ranks) == (2, 0.7, 0.4, {})
+    assert list(snap.claims["c"].seen) == ["2501.00001"]
+
+
+def test_snapshot_rejects_an_arxiv_id_that_is_not_one(tmp_path):
+    path = tmp_path / "snapshot.json"
+    write_snapshot(path, Snapshot(claims={"c": entry([cand("2501.00001", 0.9)])}))
+    path.write_text(path.read_text().replace('"2501.00001"', '"<img src=x onerror=alert(1)>"', 1))
+    with pytest.raises(SnapshotError, match="arxiv_id"):
+        read_snapshot(path)
+
+
 def test_corrupt_snapshot_is_a_clear_error(tmp_path):
     path = tmp_path / "snapshot.json"
     path.write_text('{"format": 1, "claims": {"c": {"since": "nope"}}}')
@@ -126,7 +153,8 @@ def test_committed_snapshot_is_valid_and_bibliographic_only():
     assert not any("abstract" in c for e in json.loads(path.read_text())["claims"].values() for c in e["candidates"])
     for cid, e in snap.claims.items():
         assert all(c.submitted >= e.since for c in e.candidates), cid
-        assert [c.combined for c in e.candidates] == sorted((c.combined for c in e.candidates), reverse=True)
+        assert [c.score for c in e.candidates] == sorted((c.score for c in e.candidates), reverse=True)
+        assert len(e.candidates) <= 50 and set(e.seen) >= {c.arxiv_id for c in e.candidates}
 
 
 # ----------------------------------------------------------------- model suggestions
@@ -160,6 +188,21 @@ def test_suggestions_are_labelled_shown_and_never_change_the_flag(tmp_path):
     assert view.flag_level == "unreviewed" and view.counts["challenges"] == 0
     p = view.candidates[0]
     assert (p.stance, p.suggested_stance, p.suggested_by) == ("unreviewed", "challenges", "mockllm/model")
+
+
+def test_agreement_of_suggestions_with_reviews():
+    from fetch.suggest import Suggestion, agreement
+    from fetch.triage import Review
+
+    day = dt.date(2026, 11, 30)
+    revs = [Review(claim="c", arxiv=a, stance=s, reason="r", reviewed=day)
+            for a, s in [("2501.00001", "supports"), ("2501.00002", "irrelevant"), ("2501.00003", "qualifies")]]
+    sugg = [Suggestion(claim="c", arxiv=a, stance=s, reason="r", model="m", suggested=day)
+            for a, s in [("2501.00001", "supports"), ("2501.00002", "challenges"), ("2501.00003", "unclear"),
+                         ("2501.00004", "supports")]]
+    a = agreement(sugg, revs)["m"]
+    assert (a["both"], a["exact"], a["relevant"]) == (3, 1, 1)
+    assert a["exact_rate"] == pytest.approx(1 / 3)
 
 
 def test_suggest_stance_runs_an_inspect_task_and_parses_answers(tmp_path):

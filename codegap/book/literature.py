@@ -1,63 +1,95 @@
 """The "newer work" section of each claim page, from the fetcher's snapshot.
 
-The data comes only from `fetch.snapshot.load_for_book()` (snapshot plus the
-maintainers' reviews); this module just lays it out. When nothing has been
-fetched the page says so plainly.
+The data comes only from `fetch.view.load_for_book()` (snapshot plus the
+maintainers' reviews and, labelled apart, model suggestions); this module just
+lays it out. The methods page's rules come from the fetcher as data
+(`fetch.query.RULE`, `fetch.rank.RULE`, `fetch.triage.FLAG_RULE`), never cut
+out of docstrings. When nothing has been fetched the page says so plainly.
+Every value from data goes onto the page through `codegap.book.markdown`.
 """
 
 from __future__ import annotations
 
-import html
-import inspect
 from pathlib import Path
 
-from codegap.book.markdown import arxiv_link, table
+from codegap.book.markdown import arxiv_link, code, emph, strong, table, text
 from codegap.claims import Claim
-from fetch import query, snapshot, triage
+from fetch import query, rank, triage, view
 
 NOT_FETCHED = "nothing fetched yet"
+TOP = 20  # candidates listed on each claim page
 
 
-def load(repo: Path) -> dict[str, snapshot.ClaimLiterature]:
-    return snapshot.load_for_book(repo)
+def load(repo: Path) -> dict[str, view.ClaimLiterature]:
+    return view.load_for_book(repo)
+
+
+def _items(lines: tuple[str, ...]) -> str:
+    return "\n".join(f"- {line}" for line in lines) + "\n"
 
 
 def rule_text() -> str:
-    """The flag rule, quoted from the docstring of the function that applies it."""
-    doc = inspect.getdoc(triage.flag_for) or ""
-    body = doc.split("The rule, in order:", 1)[-1].strip()
-    qdoc = inspect.getdoc(query) or ""
-    qrule = qdoc.split("The rule (documented in fetch/README.md):", 1)[-1].strip()
+    """The query, ranking and flag rules, from the fetcher's own rule data."""
+    flag_rows = [(i, text(cond), code(level), text(shown)) for i, (cond, level, shown)
+                 in enumerate(triage.FLAG_RULE, 1)]
     return (
         "**What a query matches.** Each claim's `literature.queries` are read the same way by the "
         "live arXiv API and by the offline mirror (a local SQLite FTS5 index over an arXiv metadata "
-        f"snapshot):\n\n{qrule}\n\n"
-        "**Ranking and the flag.** "
-        "The fetcher ranks papers first submitted after each claim's `literature.since` date "
-        "(BM25 over title and abstract, plus cosine similarity of all-MiniLM-L6-v2 embeddings to "
-        "the claim statement) and keeps the top candidates. A maintainer records a stance for "
-        "each paper they read (`supports`, `challenges`, `qualifies`, `irrelevant`) in "
-        "`literature/reviews.yaml`; model-suggested stances are kept apart and always labelled as "
-        "suggestions. The dashboard's literature flag follows this rule, in order:\n\n"
-        f"```text\n{body}\n```\n"
+        f"snapshot):\n\n{_items(query.RULE)}\n"
+        "**How candidates are ranked.** For each claim the fetcher builds several ranked lists and "
+        f"fuses them by rank:\n\n{_items(rank.RULE)}\n"
+        f"The best {TOP} are listed on each claim page. A maintainer records a stance for each paper "
+        "they read (`supports`, `challenges`, `qualifies`, `irrelevant`, with a one-line reason) in "
+        "`literature/reviews.yaml`; model-suggested stances are kept apart "
+        "(`literature/suggestions.yaml`) and always labelled as suggestions.\n\n"
+        "**The literature flag.** The dashboard's flag follows this rule, applied in order:\n\n"
+        + table(["#", "when", "level", "flag"], flag_rows)
+        + f"\n{triage.FLAG_NOTE}\n"
     )
 
 
-def flag(entry: snapshot.ClaimLiterature | None) -> str:
+def counts_text(entry: view.ClaimLiterature) -> str:
+    c = entry.counts
+    return (f"supports {c.get('supports', 0)}, challenges {c.get('challenges', 0)}, "
+            f"qualifies {c.get('qualifies', 0)}")
+
+
+def flag(entry: view.ClaimLiterature | None) -> str:
+    """The dashboard's literature cell: the flag and the reviewed stance counts."""
     if entry is None:
         return NOT_FETCHED
-    return entry.flag
+    if not entry.fetched and not entry.reviewed:
+        return entry.flag
+    return f"{entry.flag} ({counts_text(entry)})"
 
 
-def _paper(p: snapshot.PaperView) -> str:
-    return f"{html.escape(p.title)} ({arxiv_link(p.arxiv_id)})"
+def _paper(p: view.PaperView) -> str:
+    return f"{text(p.title)} ({arxiv_link(p.arxiv_id)})"
 
 
-def _date(p: snapshot.PaperView) -> str:
+def _date(p: view.PaperView) -> str:
     return f"{p.submitted:%Y-%m-%d}" if p.submitted else "—"
 
 
-def section(claim: Claim, entry: snapshot.ClaimLiterature | None, top: int = 10) -> str:
+def _stance(p: view.PaperView) -> str:
+    if p.stance == "unreviewed":
+        return emph("unreviewed")
+    return strong(p.stance)
+
+
+def _suggestion(p: view.PaperView) -> str:
+    if not p.suggested_stance:
+        return "—"
+    return f"{emph(p.suggested_stance)} by {code(p.suggested_by or '?')}: {text(p.suggested_reason or '')}"
+
+
+def _evidence(p: view.PaperView) -> str:
+    lexical = sorted(n for n in p.ranks if n != "dense")
+    dense = "—" if p.dense is None else f"{p.dense:.2f}"
+    return text(f"{len(lexical)} lists; similarity {dense}")
+
+
+def section(claim: Claim, entry: view.ClaimLiterature | None, top: int = TOP) -> str:
     since = claim.literature.since
     out = [f"## Newer work since {since:%d %B %Y}\n"]
     if entry is None or not entry.fetched:
@@ -68,34 +100,46 @@ def section(claim: Claim, entry: snapshot.ClaimLiterature | None, top: int = 10)
         if entry is not None and entry.reviewed:
             out.append("Reviews recorded so far:\n\n" + table(
                 ["stance", "paper", "reason"],
-                [(f"**{p.stance}**", _paper(p), p.reason or "") for p in entry.reviewed]))
+                [(strong(p.stance), _paper(p), text(p.reason or "")) for p in entry.reviewed]))
         return "\n".join(out)
     out.append(
-        f"Fetched {entry.fetched_at:%d %B %Y} from {html.escape(entry.source)}. "
-        f"**Literature flag: {html.escape(entry.flag)}.**\n"
+        f"Fetched {entry.fetched_at:%d %B %Y} from {text(entry.source)}. "
+        f"**Literature flag: {text(entry.flag)}.**\n"
     )
-    counts = ", ".join(f"{k} {v}" for k, v in entry.counts.items())
-    out.append(f"Papers by stance: {counts}.\n")
+    shown = entry.top(top)
+    unreviewed = sum(1 for p in shown if p.stance == "unreviewed")
+    out.append(f"Maintainers' reviews: {text(counts_text(entry))}, irrelevant "
+               f"{entry.counts.get('irrelevant', 0)}; {unreviewed} of the top {len(shown)} not reviewed yet.\n")
     if entry.note:
-        out.append(entry.note + "\n")
-    if entry.reviewed:
-        out.append("### Reviewed by a maintainer\n\n" + table(
-            ["stance", "paper", "first submitted", "reason"],
-            [(f"**{p.stance}**", _paper(p), _date(p), p.reason or "") for p in entry.reviewed]))
-    unreviewed = entry.unreviewed[:top]
-    if unreviewed:
-        out.append(f"### Top {len(unreviewed)} candidates, not yet reviewed\n\n"
-                   "Ranked by relevance to the claim; *unreviewed* means nobody has read them for "
-                   "this claim yet, so they count for nothing in the flag.\n\n" + table(
-            ["rank", "paper", "first submitted", "relevance (BM25 / semantic / combined)"],
-            [(p.rank, _paper(p), _date(p),
-              " / ".join("—" if v is None else f"{v:.2f}" for v in (p.bm25, p.semantic, p.combined)))
-             for p in unreviewed]))
+        out.append(text(entry.note) + "\n")
+    if shown:
+        with_sugg = any(p.suggested_stance for p in shown)
+        header = ["rank", "paper", "first submitted", "stance (maintainer)", "reason", "found by"]
+        if with_sugg:
+            header.append("model suggestion (not a review)")
+        rows = []
+        for p in shown:
+            row = [p.rank, _paper(p), _date(p), _stance(p), text(p.reason or ""), _evidence(p)]
+            if with_sugg:
+                row.append(_suggestion(p))
+            rows.append(row)
+        out.append(f"### Top {len(shown)} candidates\n\n"
+                   "Ranked by fused relevance to the claim (see the methods page). The stance is a "
+                   "maintainer's, after reading the abstract; *unreviewed* papers count for nothing in "
+                   "the flag. \"found by\" gives how many ranked lists the paper is in and its "
+                   "similarity to the claim's texts.\n\n" + table(header, rows))
+    others = [p for p in entry.reviewed if p.rank is None or p.rank > top]
+    if others:
+        out.append("### Other reviewed papers\n\nReviewed by a maintainer, ranked below the top "
+                   f"{top} or no longer among the candidates; they count in the flag.\n\n" + table(
+                       ["stance", "paper", "first submitted", "reason"],
+                       [(strong(p.stance), _paper(p), _date(p), text(p.reason or "")) for p in others]))
     cited = [a for a in entry.anchors if a.citation_count is not None]
     if cited:
         out.append("### Citations of the primary sources (Semantic Scholar)\n\n" + table(
-            ["primary source", "citations", "citing papers newer than the claim"],
-            [(a.title, a.citation_count, "—" if a.citing_since is None else a.citing_since) for a in cited]))
+            ["primary source", "citations", "citing papers newer than the claim", "counted on"],
+            [(text(a.title), a.citation_count, "—" if a.citing_since is None else a.citing_since,
+              "—" if a.counted_on is None else f"{a.counted_on:%Y-%m-%d}") for a in cited]))
     else:
         out.append("Citation counts of the primary sources were not fetched in this run "
                    "(Semantic Scholar is only queried in live mode).\n")
