@@ -71,9 +71,15 @@ def evaluate(check: "LiveCheck", claim: Claim, rows: Sequence[SampleRow], params
 
 
 def _alpha_from_method(method: str, default: float) -> float:
-    """`sequential@97.5%` -> 0.025."""
+    """`sequential@97.5%` -> 0.025.
+
+    The method string keeps two decimals (0.05/3 is written 98.33%), so a level
+    that rounds to the rule's own is read as the rule's exact level; otherwise a
+    re-score of a record under the same rule would not reproduce its intervals.
+    """
     try:
         level = float(method.split("@", 1)[1].rstrip("%"))
-        return round(1 - level / 100, 10)
+        alpha = round(1 - level / 100, 10)
     except (IndexError, ValueError):
         return default
+    return default if abs(alpha - default) < 1e-4 else alpha
