@@ -22,9 +22,11 @@ solver arm gets `PROGRAM_TOKENS`: a complete program is 25-40 lines.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from codegap.experiments.backtracking_limit import solver_lib
 from codegap.experiments.backtracking_limit.generator import Instance, join_names
 from codegap.experiments.base import Request
 
@@ -103,8 +105,10 @@ def feedback(inst: Instance, schedule: dict[str, int] | None, missing: Sequence[
 
 # --- the program the sandbox runs ------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def _library_source() -> str:
-    return (Path(__file__).with_name("solver_lib.py")).read_text(encoding="utf-8")
+    """The shipped solver's source (imported above, so run fingerprints cover it)."""
+    return Path(solver_lib.__file__).read_text(encoding="utf-8")
 
 
 def program(code: str) -> str:
