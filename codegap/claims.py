@@ -9,11 +9,13 @@ duplicate ids are errors, reported with file, field and reason.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 
 import yaml
 from pydantic import (
@@ -40,7 +42,7 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)
 class Strict(BaseModel):
     """Base: no unknown fields, no silent coercion of strings into numbers."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, allow_inf_nan=False)
 
 
 def _period(text: str, year: int, month: str | None, day: str | None) -> tuple[dt.date, dt.date]:
@@ -411,6 +413,11 @@ class Experiment(Strict):
     notebook: NonEmpty
     parameters: dict[str, Any] = Field(default_factory=dict)
     budget: Budget
+
+    @field_validator("notebook")
+    @classmethod
+    def _notebook_in_repo(cls, v: str) -> str:
+        return notebook_path(v)
     metrics: list[MetricSpec] = Field(min_length=1)
     verdict: VerdictRule
 
@@ -464,6 +471,9 @@ class Claim(Strict):
             return NoExperiment.model_validate(v)
         if isinstance(v, dict):
             return Experiment.model_validate(v)
+        if not isinstance(v, (Experiment, NoExperiment)):
+            raise ValueError(f"must be a mapping: the live check's fields (notebook, parameters, budget, "
+                             f"metrics, verdict) or `none: <why there is no live check>`; YAML read {v!r}")
         return v
 
     @model_validator(mode="after")
@@ -510,12 +520,16 @@ class Problem:
         return f"{self.file}: {self.field}: {self.reason}"
 
 
+#: pydantic's internal names for validators and union members; never a field a user wrote.
+_INTERNAL_LOC = re.compile(r"^(function-(after|before|wrap|plain)\[.*\]|[A-Z][A-Za-z]*|union\[.*\])$")
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("Experiment", "NoExperiment", "function-after[_pick_experiment_kind(), union[Experiment,NoExperiment]]"):
+        elif _INTERNAL_LOC.match(str(part)):
             continue
         else:
             out += ("." if out else "") + str(part)
@@ -523,7 +537,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def _problems_from(err: ValidationError, file: str) -> list[Problem]:
-    probs = []
+    probs: list[Problem] = []
     for e in err.errors():
         msg = e["msg"]
         if msg.startswith("Value error, "):
@@ -536,13 +550,66 @@ def _problems_from(err: ValidationError, file: str) -> list[Problem]:
         if m and e["type"] == "value_error" and ("[" in m.group(1) or "." in m.group(1)):
             field = f"{field}.{m.group(1)}" if field != "(record)" else m.group(1)
             msg = m.group(2)
-        probs.append(Problem(file, field, msg))
+        prob = Problem(file, field, " ".join(msg.split()))  # one line, whatever the message
+        if prob not in probs:  # a union reports the same field once per member
+            probs.append(prob)
     return probs
 
 
+#: Limits that keep a hostile record cheap to refuse: claim records are a few KB, a
+#: handful of levels deep, and need no YAML aliases.
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+#: Dates in a record name things that already happened (a paper, a note, a review, a
+#: rule change). The upper bound leaves a year of slack so that a validating machine
+#: whose clock lags the author's (a CI runner, a container) does not reject good
+#: records; it still catches slips like 2999 or 2062, which would also stretch the
+#: book's timeline over centuries. Nothing in this field predates 1900.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+FUTURE_SLACK = dt.timedelta(days=366)
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML construct claim records do not allow (alias, duplicate key, deep nesting)."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as strings, so a bad date is reported by the
-    schema with its field name instead of crashing the YAML parser."""
+    """SafeLoader that leaves dates as strings (so a bad date is reported by the schema
+    with its field name instead of crashing the parser), and refuses what a claim
+    record never needs but an attacker might use: aliases (a 10^9-leaf alias bomb
+    costs a few hundred bytes), duplicate keys (YAML silently keeps the last one)
+    and nesting deeper than MAX_DEPTH (the composer recurses)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(None, None, f"YAML aliases (*{event.anchor}) are not allowed in claim records; "
+                                       "write the value out", event.start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels; claim records are "
+                                           "shallow mappings", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = key_node.value
+                if key in first:
+                    raise _Refused(None, None, f"duplicate key {key!r} (first on line {first[key] + 1}); "
+                                               "YAML would silently keep only the last one", key_node.start_mark)
+                first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -550,34 +617,164 @@ _Loader.yaml_implicit_resolvers = {
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+_NOTEBOOK = re.compile(r"^notebooks/[A-Za-z0-9_][A-Za-z0-9_.-]*\.ipynb$")
+
+
+def notebook_path(text: str) -> str:
+    """A claim's report notebook: `notebooks/<name>.ipynb`, relative to the repository.
+
+    Why: `codegap run` executes this file and the book links it, so an absolute
+    path (/etc/shadow), a `..` or a path into results/ must never get that far.
+    """
+    if not _NOTEBOOK.match(text):
+        raise ValueError(f"{text!r} is not a notebook of this repository: write notebooks/<name>.ipynb "
+                         "(relative, no '..', no sub-folders)")
+    return text
+
+
+def repo_relative_path(text: str, *, allowed_root: Path | None = None) -> str:
+    """A path a record names (notebook, samples, logs): relative to the repository, inside it.
+
+    Refused: absolute paths, `~`, `..`, backslashes and control characters, so
+    that reading a record can never make the book copy or link a file from
+    elsewhere. `allowed_root`: an absolute folder whose files may also be named
+    absolutely (results kept outside the repository via $CODEGAP_RESULTS).
+    """
+    bad = (not text or text.startswith("~") or "\\" in text
+           or any(ord(c) < 32 or ord(c) == 127 for c in text))
+    parts = text.split("/")
+    if not bad and text.startswith("/"):
+        root = str(allowed_root.resolve()) if allowed_root is not None else None
+        inside = root is not None and os.path.normpath(text).startswith(root.rstrip("/") + "/")
+        if inside and ".." not in parts:
+            return text
+        raise ValueError(f"path {text!r} is absolute; record paths are relative to the repository "
+                         "(e.g. results/notebooks/...)")
+    if bad or ".." in parts or "" in parts[:-1]:
+        raise ValueError(f"path {text!r} leaves the repository or is malformed; record paths are "
+                         "relative to the repository, without '..'")
+    return text
+
+
+def _nonfinite(data: Any, path: str = "") -> Iterator[str]:
+    """Field paths of NaN/inf floats anywhere in a parsed record (parameters included)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path or "(record)"
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _nonfinite(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _nonfinite(v, f"{path}[{i}]")
+
+
+def _dates(obj: Any, path: str = "") -> Iterator[tuple[str, dt.date, str]]:
+    """(field, earliest day, as written) of every date in a validated record."""
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            val = getattr(obj, name)
+            sub = f"{path}.{name}" if path else name
+            if isinstance(val, str) and "date" in name and GIVEN_DATE.match(val.strip()):
+                yield sub, parse_given_date(val)[0], val
+            else:
+                yield from _dates(val, sub)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _dates(v, f"{path}[{i}]")
+    elif isinstance(obj, PartialDate):
+        yield path, obj.lo, obj.text
+    elif isinstance(obj, dt.date):
+        yield path, obj, obj.isoformat()
+
+
+def _date_problems(claim: "Claim", file: str, today: dt.date | None = None) -> list[Problem]:
+    latest = (today or dt.date.today()) + FUTURE_SLACK
+    probs = []
+    for field, day, text in _dates(claim):
+        if day > latest:
+            probs.append(Problem(file, field, f"{text} is in the future (after {latest}, today + 1 year); "
+                                              "dates here name things that already happened: check the year"))
+        elif day < EARLIEST_DATE:
+            probs.append(Problem(file, field, f"{text} is before {EARLIEST_DATE.year}: check the year"))
+    return probs
+
+
+def _read_record(path: Path) -> tuple[str | None, Problem | None]:
+    """The text of a claim file, or the one-line problem why it is refused.
+
+    Never follows a symlink and never opens anything but a regular file
+    (a FIFO would block forever); reads at most MAX_RECORD_BYTES.
+    """
+    name = str(path)
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return None, Problem(name, "(file)", f"cannot read: {exc.strerror}")
+    if stat.S_ISLNK(st.st_mode):
+        return None, Problem(name, "(file)", f"is a symbolic link (to {os.readlink(path)!r}); links are not "
+                                             "followed: put the record itself in the claims folder")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "folder" if stat.S_ISDIR(st.st_mode) else "FIFO" if stat.S_ISFIFO(st.st_mode) else "special file"
+        return None, Problem(name, "(file)", f"is a {kind}, not a regular file; refused without opening it")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return None, Problem(name, "(file)", f"cannot read: {exc.strerror}")
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since lstat
+            return None, Problem(name, "(file)", "is not a regular file; refused")
+        data = fh.read(MAX_RECORD_BYTES + 1)
+    if len(data) > MAX_RECORD_BYTES:
+        return None, Problem(name, "(file)", f"is larger than {MAX_RECORD_BYTES // 1024} KiB; a claim record "
+                                             "is a few KB")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return None, Problem(name, f"line {line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                                                   f"{exc.start}); save the file as UTF-8")
+
 
 def load_claim_file(path: Path) -> tuple[Claim | None, list[Problem]]:
     """Parse and validate one YAML record; never raises for bad content."""
     name = str(path)
+    text, problem = _read_record(path)
+    if problem is not None:
+        return None, [problem]
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe subclass)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (safe subclass)
+    except _Refused as exc:
+        mark = exc.problem_mark
+        return None, [Problem(name, f"line {mark.line + 1}" if mark else "(file)", str(exc.problem))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
-        return None, [Problem(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-    except OSError as exc:
-        return None, [Problem(name, "(file)", f"cannot read: {exc.strerror}")]
+        return None, [Problem(name, where, " ".join(f"not valid YAML: {getattr(exc, 'problem', exc)}".split()))]
+    except RecursionError:  # belt and braces: MAX_DEPTH stops this first
+        return None, [Problem(name, "(file)", "nested too deeply")]
     if not isinstance(data, dict):
         return None, [Problem(name, "(record)", "a claim record must be a YAML mapping")]
+    bad_numbers = [Problem(name, f, "not a finite number (.nan/.inf); write a number") for f in _nonfinite(data)]
+    if bad_numbers:
+        return None, bad_numbers
     try:
         claim = Claim.model_validate(data)
     except ValidationError as err:
         return None, _problems_from(err, name)
-    probs = []
+    probs = _date_problems(claim, name)
     if claim.id != path.stem:
         probs.append(Problem(name, "id", f"id {claim.id!r} does not match the file name {path.stem!r}"))
-    return claim, probs
+    return (None if probs and any(p.field != "id" for p in probs) else claim), probs
 
 
 def validate_dir(directory: Path) -> tuple[list[Claim], list[Problem]]:
     """Validate every `*.yaml` in a directory; collects all problems, never stops early."""
     claims: list[Claim] = []
     problems: list[Problem] = []
+    if not directory.is_dir():
+        why = "does not exist" if not directory.exists() else "is not a folder"
+        return [], [Problem(str(directory), "(directory)", f"{why}; give the claims folder "
+                                                            "(default: claims/, or set CODEGAP_CLAIMS_DIR)")]
     files = sorted(directory.glob("*.yaml"))
     if not files:
         problems.append(Problem(str(directory), "(directory)", "no *.yaml claim records found"))

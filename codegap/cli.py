@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import typer
 
@@ -58,9 +60,65 @@ def _register_optional() -> None:
     fetch_cli.register(app)
 
 
+#: Set to 1 to get the full traceback instead of the one-line error.
+DEBUG_ENV = "CODEGAP_DEBUG"
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _ours(exc: BaseException) -> bool:
+    """Errors this project raises on purpose carry a message written for users."""
+    return type(exc).__module__.split(".")[0] in ("codegap", "fetch")
+
+
+def _report(exc: BaseException) -> NoReturn:
+    """Print `exc` as one clear line (one per problem for invalid claims) and exit 1.
+
+    Why: a traceback tells a reader of the site or a maintainer nothing they can
+    act on; a line naming the file, field or cause does. The traceback is one
+    environment variable away (CODEGAP_DEBUG=1).
+    """
+    from pydantic import ValidationError
+
+    from codegap.claims import ClaimsInvalid
+
+    err = sys.stderr
+    if isinstance(exc, ClaimsInvalid):
+        for p in exc.problems:
+            print(_one_line(str(p), 1000), file=err)
+        print(f"codegap: {len(exc.problems)} problem(s) in the claim records; fix them "
+              "(`codegap validate` lists them)", file=err)
+    elif isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(record)"
+        print(f"codegap: invalid {exc.title}: {where}: {_one_line(first['msg'])} "
+              f"({exc.error_count()} error(s); rerun with {DEBUG_ENV}=1 for the traceback)", file=err)
+    elif isinstance(exc, OSError) and exc.filename is not None:
+        print(f"codegap: {exc.filename}: {exc.strerror or _one_line(str(exc))}", file=err)
+    elif _ours(exc):
+        print(f"codegap: {_one_line(str(exc))}", file=err)
+    else:
+        print(f"codegap: unexpected error: {type(exc).__name__}: {_one_line(str(exc))} "
+              f"(rerun with {DEBUG_ENV}=1 for the traceback)", file=err)
+    raise SystemExit(1)
+
+
 def main() -> None:
-    _register_optional()
-    app()
+    """Entry point: every error ends as one line on stderr and exit status 1 (2 for usage)."""
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    try:
+        _register_optional()
+        app()
+    except KeyboardInterrupt:
+        print("codegap: interrupted", file=sys.stderr)
+        raise SystemExit(130)
+    except Exception as exc:  # noqa: BLE001 -- the last-resort handler, by design
+        if debug:
+            raise
+        _report(exc)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from codegap import atomic
 
@@ -72,6 +72,11 @@ class Provenance(BaseModel):
     model_calls: int | None = None
     cache_hits: int | None = None
 
+    @field_validator("inspect_logs")
+    @classmethod
+    def _logs_inside(cls, v: list[str]) -> list[str]:
+        return [_record_path_field(p) for p in v]
+
 
 class Spent(BaseModel):
     """What a run used of its budget, and why it stopped."""
@@ -114,10 +119,23 @@ class RunRecord(BaseModel):
     rescored_from: str | None = Field(None, description="run id whose stored samples were re-scored")
     provenance: Provenance
 
+    @field_validator("samples", "notebook")
+    @classmethod
+    def _paths_inside(cls, v: str | None) -> str | None:
+        return None if v is None else _record_path_field(v)
+
     @property
     def tested(self) -> str:
         """The subject when recorded, else (schema 1) the model string."""
         return self.subject or self.model
+
+
+def _record_path_field(text: str) -> str:
+    """A path a record names stays inside the repository (or the configured results folder):
+    the book copies and links these files, so /etc/shadow or ../.. must be refused on read."""
+    from codegap.claims import repo_relative_path
+
+    return repo_relative_path(text, allowed_root=results_dir())
 
 
 class ResultsInvalid(Exception):
@@ -154,11 +172,14 @@ def iter_records(root: Path | None = None) -> list[RunRecord]:
         try:
             rec = RunRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
-            raise ResultsInvalid(f"{path}: (file): not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+            raise ResultsInvalid(f"{path}: (file): not valid JSON: {exc.msg} at line {exc.lineno} "
+                                 "(truncated? restore it from git)") from exc
+        except UnicodeDecodeError as exc:
+            raise ResultsInvalid(f"{path}: (file): not UTF-8 text (byte offset {exc.start})") from exc
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
-            raise ResultsInvalid(f"{path}: {field}: {first['msg']}") from exc
+            raise ResultsInvalid(f"{path}: {field}: {first['msg'].removeprefix('Value error, ')}") from exc
         out.append(rec)
     return sorted(out, key=lambda r: (r.date, r.run_id))
 
