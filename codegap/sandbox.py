@@ -50,6 +50,7 @@ import functools
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -414,6 +415,29 @@ def _children(pid: int) -> list[int]:
 
 
 def _poll(pid: int, until: float) -> tuple[int, int, object] | None:
+    """Reap `pid` if it exits before `until` (monotonic time); None on timeout.
+
+    Waits on a pidfd (readable when the process exits), so a run is reaped the
+    moment it ends; falls back to polling with a growing sleep where pidfds are
+    unavailable (Linux < 5.3)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is not None:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        try:
+            while True:
+                got, status, usage = os.wait4(pid, os.WNOHANG)
+                if got:
+                    return got, status, usage
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    return None
+                poller.poll(max(1, int(remaining * 1000)))
+        finally:
+            os.close(pidfd)
     delay = 0.001
     while True:
         got, status, usage = os.wait4(pid, os.WNOHANG)
