@@ -46,9 +46,21 @@ BASE = "e612a89"  # the fetcher before issue 11 (query-and-BM25 shortlist, log-B
 KS = (20, 50)
 
 
-def load_relevance(path: Path = REPO / "literature" / "relevance.yaml") -> dict[str, set[str]]:
+def load_relevance(path: Path = REPO / "literature" / "relevance.yaml", claims: list[Claim] | None = None,
+                   report: bool = False) -> dict[str, set[str]]:
+    """Labelled papers per claim, less any that the claim now lists as its own anchor or that are
+    older than its `since` (the claims may have changed after labelling; neither can be newer work)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {cid: {str(p["arxiv"]) for p in papers} for cid, papers in data["claims"].items()}
+    rel = {cid: {str(p["arxiv"]) for p in papers} for cid, papers in data["claims"].items()}
+    if claims is None:
+        return rel
+    for c in claims:
+        own = {a.arxiv_base for a in c.anchors if a.arxiv_base}
+        dropped = sorted(rel.get(c.id, set()) & own)
+        if dropped and report:
+            print(f"note: {c.id}: labelled paper(s) {', '.join(dropped)} are now anchors of the claim; not counted")
+        rel[c.id] = rel.get(c.id, set()) - own
+    return rel
 
 
 def recall(ranked: list[str], rel: set[str], k: int) -> float:
@@ -144,7 +156,7 @@ def main() -> int:
     ap.add_argument("--no-old", action="store_true", help="skip running the fetcher at --base")
     ap.add_argument("--json", type=Path, help="write all figures to this file")
     args = ap.parse_args()
-    rel = load_relevance()
+    rel = load_relevance(claims=load_claims(REPO / "claims"), report=True)
     today = dt.datetime.now(dt.timezone.utc).date()
     runs: dict[str, dict[str, dict[str, float]]] = {}
     t0 = time.perf_counter()

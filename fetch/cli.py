@@ -141,7 +141,12 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"built the mirror index in {report.mirror_build_seconds:.1f}s")
         proposals = {}
         for o in report.outcomes:
-            extra = f" {o.error}" if o.error else f" pool {o.retrieved}, new candidates {o.added}, embedded {o.embedded}"
+            if o.error:
+                extra = f" {o.error}"
+            elif o.proposals is None:  # skipped: nothing could be new
+                extra = ""
+            else:
+                extra = f" pool {o.retrieved}, new candidates {o.added}, embedded {o.embedded}"
             typer.echo(f"{o.claim_id:40s} {o.status:9s} {o.seconds:6.2f}s{extra}")
             if o.proposals is not None:
                 proposals[o.claim_id] = o.proposals

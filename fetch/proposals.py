@@ -5,7 +5,8 @@ for "function calling", "large reasoning models", a benchmark's name). After
 each ranking, `propose` looks at the claim's papers that maintainers reviewed
 as supports / challenges / qualifies, and proposes words and two-word phrases
 that several of them share, that are much more common among them than in the
-claim's pool, and that no query of the claim contains yet. `codegap fetch`
+claim's pool (and rare in it: at most 5% of the pool), and that no query of the claim
+contains yet. `codegap fetch`
 prints them and writes them to `literature/query-proposals.yaml`; a
 maintainer accepts one by adding it to a query in the claim's YAML. Nothing
 is added automatically.
@@ -31,6 +32,7 @@ PROPOSALS_PATH = Path("literature") / "query-proposals.yaml"
 MIN_SHARE = 0.25  # a term must occur in at least this share of the relevant papers ...
 MIN_PAPERS = 2  # ... and in at least this many of them
 MIN_LIFT = 3.0  # and be this many times more common among them than in the pool
+MAX_POOL_SHARE = 0.05  # and occur in at most this share of the pool (generic words occur everywhere)
 MAX_PROPOSALS = 8
 
 _stem = snowballstemmer.stemmer("english").stemWord
@@ -90,7 +92,7 @@ def propose(queries: Sequence[str], relevant: Sequence[Found], pool: Sequence[Fo
         share = len(papers) / len(relevant)
         pool_share = (pool_df.get(t, 0) + 1) / (len(pool) + 1)
         lift = share / pool_share
-        if lift < MIN_LIFT:
+        if lift < MIN_LIFT or pool_share > MAX_POOL_SHARE:
             continue
         form = max(surface[t], key=lambda f: (surface[t][f], f))
         scored.append((share * math.log(lift), len(t), Proposal(

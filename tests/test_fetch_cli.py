@@ -159,7 +159,7 @@ def test_fetch_proposes_query_terms_from_papers_reviewed_as_relevant(app, repo, 
                                "Tool calling benchmark for language models executing programs",
                                "Robust tool calling for program execution agents",
                                "Program execution traces of language models"]
-                              + [f"Language models and program execution, study {n}" for n in range(20)], 1):
+                              + [f"Language models and program execution, study {n}" for n in range(80)], 1):
         recs.append({"id": f"2502.{i:05d}", "authors": "A. One", "title": title, "categories": "cs.CL",
                      "abstract": title + ". Language models, program execution.",
                      "versions": [{"version": "v1", "created": "Mon, 3 Feb 2025 10:00:00 GMT"}],
