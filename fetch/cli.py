@@ -35,12 +35,19 @@ def _default_live() -> bool:
     return os.environ.get("CODEGAP_FETCH_MODE", "mirror").strip().lower() == "live"
 
 
+_HOW = ("`codegap fetch --live` (arXiv + Semantic Scholar APIs), or point `codegap fetch --mirror-file PATH` or "
+        "CODEGAP_ARXIV_SNAPSHOT=PATH at an arXiv metadata snapshot (JSON lines, .gz ok)")
+
+
 def refresh_hint(root: Path) -> str:
-    """How to refresh the literature when no mirror is at hand (one line)."""
+    """What `make book` says when no mirror is at hand (one line)."""
     return (f"literature not refreshed: no arXiv metadata snapshot at {default_mirror_snapshot(root)}; "
-            "the book uses the committed literature/snapshot.json. To refresh: `codegap fetch --live` "
-            "(arXiv + Semantic Scholar APIs), or point `codegap fetch --mirror-file PATH` or "
-            "CODEGAP_ARXIV_SNAPSHOT=PATH at an arXiv metadata snapshot (JSON lines, .gz ok)")
+            f"the book uses the committed literature/snapshot.json. To refresh: {_HOW}")
+
+
+def no_mirror_error(root: Path) -> str:
+    """What an explicit offline `codegap fetch` says when no mirror is at hand (one line)."""
+    return f"error: no arXiv metadata snapshot at {default_mirror_snapshot(root)}; to fetch: {_HOW}"
 
 
 def do_fetch(
@@ -129,7 +136,7 @@ def register(app: typer.Typer) -> None:
             if if_mirror:
                 typer.echo(refresh_hint(root))
                 return
-            typer.echo(f"error: {refresh_hint(root)}", err=True)
+            typer.echo(no_mirror_error(root), err=True)
             raise typer.Exit(1)
         try:
             report = do_fetch(root, claim, live, top, quorum_cap, or_cap, mirror, cache_dir, not no_s2, force,

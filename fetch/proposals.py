@@ -37,6 +37,18 @@ MAX_PROPOSALS = 8
 
 _stem = snowballstemmer.stemmer("english").stemWord
 
+#: Words of abstract boilerplate: common in any paper's summary, never a useful query term.
+BOILERPLATE = frozenset(
+    """moreover furthermore additionally notably crucially given phenomenon underscore underscores
+    demands covers drops narrow stemming insights insight millions first significant significantly
+    challenges challenge suffer suffers alters stability frequent proprietary latency reveals reveal
+    uncover uncovers attempts number empirical analysis improving improves improve improved large
+    directly nature ability simple maintain including explore answers directions even accuracy correct
+    novel propose proposes introduce introduces demonstrate demonstrates experiments extensive
+    comprehensive framework benchmark benchmarks results findings study work existing recent
+    performance models model tasks task method methods approach approaches evaluate evaluation""".split()
+)
+
 
 @dataclass(frozen=True)
 class Proposal:
@@ -53,7 +65,8 @@ def _words(text: str) -> list[str]:
 
 def _terms(text: str) -> dict[tuple[str, ...], str]:
     """Stemmed unigrams and bigrams of content words -> a surface form."""
-    words = [w for w in _words(text) if len(w) > 2 and not w.isdigit() and w not in TEXT_STOPWORDS]
+    words = [w for w in _words(text) if len(w) > 2 and not w.isdigit() and w not in TEXT_STOPWORDS
+             and w not in BOILERPLATE]
     out: dict[tuple[str, ...], str] = {}
     stems = [_stem(w) for w in words]
     for w, s in zip(words, stems, strict=True):
