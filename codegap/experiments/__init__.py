@@ -30,7 +30,17 @@ def available() -> list[str]:
     """Claim ids that have a check package (a subpackage with a `CHECK`)."""
     import codegap.experiments as pkg
 
-    return sorted(m.name.replace("_", "-") for m in pkgutil.iter_modules(pkg.__path__) if m.ispkg)
+    names = []
+    for m in pkgutil.iter_modules(pkg.__path__):
+        if not m.ispkg:
+            continue
+        try:  # shared code (e.g. function_problems) is a package without a CHECK
+            has_check = getattr(importlib.import_module(f"{pkg.__name__}.{m.name}"), "CHECK", None) is not None
+        except ImportError:
+            has_check = False
+        if has_check:
+            names.append(m.name.replace("_", "-"))
+    return sorted(names)
 
 
 def get(claim_id: str) -> "LiveCheck":
