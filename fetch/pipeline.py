@@ -216,7 +216,8 @@ def rank_claim(
     for aid in order:
         ranks = {name: pos[aid] for name, pos in positions.items() if aid in pos}
         out.append((pool[aid], fused[aid], dense_by[aid], ranks))
-    terms = {s.name: list(s.terms) for s in specs}
+    terms = {s.name: list(s.terms) if s.kind == "or" else [" ".join(ph) for ph in s.query.phrases]
+             for s in specs if s.kind == "or" or s.query is not None}
     kinds = {s.name: s.kind for s in specs} | {"citers": "citers", "dense": "dense"}
     infos = [ListInfo(name=n, kind=kinds[n], size=len(ids), terms=terms.get(n, [])) for n, ids in lists.items()]
     return Ranked(out, infos, len(papers), anchors, papers)

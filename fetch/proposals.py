@@ -129,7 +129,7 @@ def write_proposals(root: Path, by_claim: dict[str, list[Proposal]], today: dt.d
     if path.exists():
         old = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("claims") or {}
     for cid, props in by_claim.items():
-        old[cid] = {"proposed": today, "terms": [
+        old[cid] = {"proposed": today.isoformat(), "terms": [
             {"term": p.term, "relevant_papers": f"{p.papers} of {p.relevant}", "pool_share": p.pool_share,
              "examples": list(p.examples)} for p in props]}
     header = ("# Query terms proposed by `codegap fetch` from the papers maintainers reviewed as relevant\n"

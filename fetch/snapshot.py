@@ -86,7 +86,7 @@ class ListInfo(_Model):
     name: str
     kind: Literal["quorum", "or", "citers", "dense"]
     size: int = Field(ge=0)
-    terms: list[str] = Field(default_factory=list, description="the words of an OR list")
+    terms: list[str] = Field(default_factory=list, description="the words (OR list) or terms and phrases (quorum list) searched")
 
 
 class ClaimEntry(_Model):

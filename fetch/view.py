@@ -55,6 +55,16 @@ class AnchorView:
 
 
 @dataclass(frozen=True)
+class ListView:
+    """One ranked list that was fused for the claim (how its candidates were found)."""
+
+    name: str
+    kind: str
+    size: int
+    terms: list[str]
+
+
+@dataclass(frozen=True)
 class ClaimLiterature:
     """Everything the book needs about newer work for one claim."""
 
@@ -69,6 +79,8 @@ class ClaimLiterature:
     reviewed: list[PaperView] = field(default_factory=list)  # every reviewed paper, best first
     counts: dict[str, int] = field(default_factory=dict)  # STANCES + "unreviewed"
     anchors: list[AnchorView] = field(default_factory=list)
+    lists: list[ListView] = field(default_factory=list)
+    retrieved: int = 0  # size of the pool the lists were fused over
     flag: str = ""
     flag_level: str = ""
     note: str = ""
@@ -133,6 +145,8 @@ def claim_view(
         counts=dict(counts),
         anchors=[AnchorView(a.key, a.title, a.citation_count, a.citing_since, a.note, a.counted_on)
                  for a in entry.anchors],
+        lists=[ListView(li.name, li.kind, li.size, list(li.terms)) for li in entry.lists],
+        retrieved=entry.retrieved,
         flag=text, flag_level=level,
         note="" if ranked else "The last fetch found no newer papers matching this claim's queries.",
     )

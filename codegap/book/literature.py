@@ -134,6 +134,14 @@ def section(claim: Claim, entry: view.ClaimLiterature | None, top: int = TOP) ->
                    f"{top} or no longer among the candidates; they count in the flag.\n\n" + table(
                        ["stance", "paper", "first submitted", "reason"],
                        [(strong(p.stance), _paper(p), _date(p), text(p.reason or "")) for p in others]))
+    if entry.lists:
+        out.append("### How the candidates were found\n\n"
+                   f"The ranked lists fused for this claim (pool of {entry.retrieved} papers); "
+                   "each shows the words or phrases it searched.\n\n" + table(
+                       ["list", "kind", "papers", "words searched"],
+                       [(code(li.name), text(li.kind), li.size, text(" ".join(li.terms[:15])
+                                                               + (" …" if len(li.terms) > 15 else "")))
+                        for li in entry.lists]))
     cited = [a for a in entry.anchors if a.citation_count is not None]
     if cited:
         out.append("### Citations of the primary sources (Semantic Scholar)\n\n" + table(
