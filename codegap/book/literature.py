@@ -139,8 +139,7 @@ def section(claim: Claim, entry: view.ClaimLiterature | None, top: int = TOP) ->
                    f"The ranked lists fused for this claim (pool of {entry.retrieved} papers); "
                    "each shows the words or phrases it searched.\n\n" + table(
                        ["list", "kind", "papers", "words searched"],
-                       [(code(li.name), text(li.kind), li.size, text(" ".join(li.terms[:15])
-                                                               + (" …" if len(li.terms) > 15 else "")))
+                       [(code(li.name), text(li.kind), li.size, text(" · ".join(li.terms)))
                         for li in entry.lists]))
     cited = [a for a in entry.anchors if a.citation_count is not None]
     if cited:
