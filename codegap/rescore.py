@@ -84,12 +84,13 @@ def _same(a: MetricRecord, b: Any) -> bool:
                for k in ("value", "ci_low", "ci_high")) and a.n == b.n
 
 
-def rescore_record(rec: RunRecord, claim: Claim, root: Path = REPO) -> Outcome:
+def rescore_record(rec: RunRecord, claim: Claim, results: Path | None = None) -> Outcome:
     """Re-score one record from its stored samples (see module doc)."""
     if not rec.samples:
         return Outcome(rec, "not re-scorable", ["schema 1 record: no stored samples (made before samples were kept)"])
-    path = root / rec.samples
-    if Path(rec.samples).is_absolute() or not inside(path, root):
+    results = results or results_dir()
+    path = results.parent / rec.samples  # record paths are relative to the folder holding results/
+    if Path(rec.samples).is_absolute() or not inside(path, results):
         return Outcome(rec, "not re-scorable", [f"samples path {rec.samples!r} is outside the repository"])
     try:
         header, rows = read(path)

@@ -111,9 +111,10 @@ class RunRecord(BaseModel):
     verdict: Literal["holds", "does not hold", "inconclusive", "premise not met"]
     verdict_explanation: str = ""
     rule_version: str = ""
-    samples: str | None = Field(None, description="stored samples, relative to the repo")
+    samples: str | None = Field(None, description="stored samples, relative to the folder holding results/ "
+                                                  "(the repository): results/samples/...")
     samples_sha256: str | None = None
-    notebook: str | None = Field(None, description="executed notebook, relative to the repo")
+    notebook: str | None = Field(None, description="executed notebook, relative to the folder holding results/")
     details: dict[str, Any] = Field(default_factory=dict,
                                     description="what the analysis reported beyond its metrics")
     rescored_from: str | None = Field(None, description="run id whose stored samples were re-scored")
@@ -123,6 +124,10 @@ class RunRecord(BaseModel):
     @classmethod
     def _paths_inside(cls, v: str | None) -> str | None:
         return None if v is None else _record_path_field(v)
+
+    def resolve(self, relpath: str, results: Path | None = None) -> Path:
+        """A path the record names (samples, notebook), made absolute against the folder holding results/."""
+        return (results or results_dir()).parent / relpath
 
     @property
     def tested(self) -> str:
@@ -149,7 +154,8 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 
 def record_path(record: RunRecord, root: Path | None = None) -> Path:
     root = root or results_dir()
-    return root / "records" / record.claim / f"{record.run_id}__{model_slug(record.model)}.json"
+    # named by what was tested (a trained organism, a model pair), not the --model string
+    return root / "records" / record.claim / f"{record.run_id}__{model_slug(record.tested)}.json"
 
 
 def append_record(record: RunRecord, root: Path | None = None) -> Path:

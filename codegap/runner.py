@@ -206,8 +206,15 @@ def up_to_date(claim_id: str, subject: str, fp: str) -> RunRecord | None:
 
 def execute_report(claim: Claim, *, model: str, seed: int, params: dict[str, Any], samples_rel: str,
                    out: Path) -> None:
-    """Run the claim's report notebook on stored samples (no model calls)."""
-    import papermill as pm
+    """Run the claim's report notebook on stored samples (no model calls).
+
+    papermill runs in a child process: in-process it leaves asyncio patched by
+    the notebook client, and the next claim's evaluation in the same `codegap
+    run` then hangs. The child's chatter (kernel warnings) is shown only when
+    the notebook fails.
+    """
+    import sys
+    import tempfile
 
     exp = experiment_of(claim)
     nb = (REPO / exp.notebook).resolve()
@@ -216,12 +223,21 @@ def execute_report(claim: Claim, *, model: str, seed: int, params: dict[str, Any
                        "inside notebooks/")
     out.parent.mkdir(parents=True, exist_ok=True)  # papermill does not create folders
     parameters = {**params, "model": model, "seed": seed, "samples_path": samples_rel}
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+        yaml.safe_dump(parameters, fh)
+        pfile = fh.name
     try:
-        pm.execute_notebook(str(nb), str(out), parameters=parameters, progress_bar=False, log_output=False,
-                            cwd=str(REPO), kernel_name="python3")
-    except pm.PapermillExecutionError as exc:
-        raise RunError(f"claim {claim.id} on {model}: report notebook failed in cell {exc.exec_count}: "
-                       f"{exc.ename}: {exc.evalue} (see {relative(out)})") from exc
+        proc = subprocess.run(
+            [sys.executable, "-m", "papermill", str(nb), str(out), "-f", pfile, "--cwd", str(REPO),
+             "--no-progress-bar", "--no-log-output", "-k", "python3"],
+            capture_output=True, text=True)
+    finally:
+        os.unlink(pfile)
+    if proc.returncode != 0:
+        err = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        tail = next((ln for ln in reversed(err) if "Error" in ln or "Exception" in ln), err[-1] if err else "")
+        raise RunError(f"claim {claim.id} on {model}: report notebook failed: {tail.strip()} "
+                       f"(see {relative(out)})")
 
 
 def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any], max_units: int | None = None,
@@ -259,7 +275,7 @@ def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any],
     if report:
         try:
             execute_report(claim, model=model, seed=seed, params=params, samples_rel=relative(spath), out=nb_out)
-            nb_rel = relative(nb_out)
+            nb_rel = relative(nb_out, root.parent)
         except (RunError, KeyboardInterrupt) as exc:
             nb_out.unlink(missing_ok=True)
             if isinstance(exc, KeyboardInterrupt):
@@ -297,7 +313,7 @@ def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any],
         verdict=ev.decision.verdict,
         verdict_explanation=ev.decision.explain(),
         rule_version=rule_version(exp.verdict),
-        samples=relative(spath), samples_sha256=digest,
+        samples=relative(spath, root.parent), samples_sha256=digest,
         notebook=nb_rel,
         details=ev.details,
         provenance=prov,

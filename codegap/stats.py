@@ -145,6 +145,15 @@ def confidence_sequence(values: Sequence[float], bounds: tuple[float, float], al
     return float(max(low, lo)), float(min(high, hi))
 
 
+def confidence_path(values: Sequence[float], bounds: tuple[float, float], alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The confidence sequence after every unit: (lower, upper) arrays, one entry per value."""
+    from ville import BettingCS
+
+    cs = BettingCS(bounds=bounds, alpha=alpha, c=BETTING_C, grid=BETTING_GRID, intersect=True)
+    cs.fit(np.asarray(values, dtype=float))
+    return np.maximum(cs.lower_, bounds[0]), np.minimum(cs.upper_, bounds[1])
+
+
 def replicate_interval(values: Sequence[float], within_var: Sequence[float], bounds: tuple[float, float],
                        alpha: float) -> tuple[float, float]:
     """Student-t interval over replicate (seed) values; see module doc for the floor."""

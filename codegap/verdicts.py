@@ -163,15 +163,17 @@ def decide(rule: "VerdictRule", metrics: Iterable[Metric], *, at_budget: bool = 
     reasons = premises + results
     if any(r.state == "missing" for r in reasons):
         return Decision("inconclusive", reasons, "a metric the rule needs is missing")
+    budget_note = "budget spent with the verdict undecided" if at_budget else ""
+    # Each premise rules on its own evidence: a metric counted over a subset (e.g. among
+    # problems that passed the base tests) must not keep a clearly failed premise from ruling.
+    if any(r.state == "failed" and (r.n or 0) >= rule.min_n for r in premises):
+        return Decision("premise not met", reasons)
     used = [by_name[c.metric] for c in [*rule.premises, *rule.all]]
     smallest_n = min((m.n for m in used), default=0)
-    budget_note = "budget spent with the verdict undecided" if at_budget else ""
     if smallest_n < rule.min_n:
         return Decision("inconclusive", reasons,
                         f"n={smallest_n} is below the rule's min_n={rule.min_n}"
                         + (f"; {budget_note}" if at_budget else ""))
-    if any(r.state == "failed" for r in premises):
-        return Decision("premise not met", reasons)
     if any(r.state == "undecided" for r in premises):
         return Decision("inconclusive", reasons, "a premise is not yet established"
                         + (f"; {budget_note}" if at_budget else ""))
