@@ -53,6 +53,7 @@ class MetricRecord(BaseModel):
     note: str = ""
     method: str = Field("", description="how the interval was made, e.g. 'sequential@97.5%' (see codegap.stats)")
     unit: str = Field("", description="what one of the n is: instance, instance pair, problem, seed")
+    bounds: tuple[float, float] | None = Field(None, description="range of one unit's value")
 
 
 class Provenance(BaseModel):

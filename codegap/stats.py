@@ -132,14 +132,15 @@ def paired_differences(name: str, a: Sequence[float | bool], b: Sequence[float |
                         unit=unit, note=note)
 
 
-def confidence_sequence(values: Sequence[float], bounds: tuple[float, float], alpha: float) -> tuple[float, float]:
+def confidence_sequence(values: Sequence[float], bounds: tuple[float, float], alpha: float,
+                        grid: int = BETTING_GRID) -> tuple[float, float]:
     """The anytime-valid (1 - alpha) interval after the last of `values` (see module doc)."""
     from ville import BettingCS
 
     lo, hi = bounds
     if len(values) == 0:
         return float(lo), float(hi)
-    cs = BettingCS(bounds=bounds, alpha=alpha, c=BETTING_C, grid=BETTING_GRID, intersect=True)
+    cs = BettingCS(bounds=bounds, alpha=alpha, c=BETTING_C, grid=grid, intersect=True)
     cs.fit(np.asarray(values, dtype=float))
     low, high = cs.interval()
     return float(max(low, lo)), float(min(high, hi))
@@ -207,7 +208,7 @@ def estimate(obs: Observations | PowerGap, alpha: float = 0.05) -> Metric:
     lo, hi = min(lo, value), max(hi, value)
     level = round(100 * (1 - alpha), 2)
     return Metric(name=obs.name, value=value, ci_low=lo, ci_high=hi, n=obs.n,
-                  note=obs.note, method=f"{obs.design}@{level:g}%", unit=obs.unit)
+                  note=obs.note, method=f"{obs.design}@{level:g}%", unit=obs.unit, bounds=obs.bounds)
 
 
 def _estimate_power_gap(g: PowerGap, alpha: float) -> Metric:
@@ -222,7 +223,7 @@ def _estimate_power_gap(g: PowerGap, alpha: float) -> Metric:
     lo, hi = min(lo, value), max(hi, value)
     level = round(100 * (1 - alpha), 2)
     return Metric(name=g.name, value=value, ci_low=lo, ci_high=hi, n=g.n, note=g.note,
-                  method=f"power-gap@{level:g}%", unit=g.unit)
+                  method=f"power-gap@{level:g}%", unit=g.unit, bounds=(-1.0, 1.0))
 
 
 # --- descriptive intervals (tables, never verdicts) -------------------------------------
@@ -296,7 +297,7 @@ def pass_at_k_mean(counts: Sequence[tuple[int, int]], k: int) -> float:
 
 
 def minimum_detectable_effect(*, budget: int, threshold: float, op: str, bounds: tuple[float, float],
-                              alpha: float, power: float = 0.8, sims: int = 60, seed: int = 0) -> float | None:
+                              alpha: float, power: float = 0.8, sims: int = 40, seed: int = 0) -> float | None:
     """Smallest distance beyond `threshold` a run of `budget` units detects with `power`.
 
     "Detects" means the confidence sequence lies wholly on the predicted side
@@ -319,14 +320,14 @@ def minimum_detectable_effect(*, budget: int, threshold: float, op: str, bounds:
         hits = 0
         for _ in range(sims):
             x = np.where(rng.random(budget) < p_hi, hi_b, lo_b)
-            low, high = confidence_sequence(x, bounds, alpha)
+            low, high = confidence_sequence(x, bounds, alpha, grid=1000)  # coarse grid: conservative, fast
             hits += (low > threshold) if sign > 0 else (high < threshold)
         return hits / sims
 
     if detected(room) < power:
         return None
     a, b = 0.0, room
-    for _ in range(9):
+    for _ in range(7):
         mid = (a + b) / 2
         if detected(mid) >= power:
             b = mid

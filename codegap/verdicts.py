@@ -59,6 +59,8 @@ class Metric:
     note: str = ""
     method: str = ""
     unit: str = ""
+    #: the range one unit's value can take (a proportion [0, 1], a difference [-1, 1])
+    bounds: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
         for label in ("value", "ci_low", "ci_high"):

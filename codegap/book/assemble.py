@@ -74,6 +74,10 @@ def assemble(repo: Path = REPO) -> Path:
     flags = {c.id: literature.flag(lit.get(c.id)) for c in claims}
     (out / "dashboard.md").write_text(dashboard.render(claims, records, flags), encoding="utf-8")
     (out / "verdict_rules.md").write_text(methods.verdict_rules(claims), encoding="utf-8")
+    (out / "verdict_states.md").write_text(methods.verdict_states(), encoding="utf-8")
+    (out / "interval_methods.md").write_text(methods.interval_methods(claims, records), encoding="utf-8")
+    (out / "method_names.md").write_text(methods.method_names(), encoding="utf-8")
+    (out / "rule_changes.md").write_text(methods.rule_changes(claims), encoding="utf-8")
     (out / "literature_rule.md").write_text(literature.rule_text(), encoding="utf-8")
     (out / "notebooks.md").write_text(_notebooks_index(run_pages), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps({

