@@ -24,6 +24,8 @@ from codegap.paths import REPO
 
 #: Our own top-level packages: followed into their source files.
 OWN = ("codegap", "fetch")
+#: What turns any check's samples into metrics and a verdict (part of every run's identity).
+RUN_PATH = ("codegap.evaluation",)
 
 
 def _module_file(name: str) -> Path | None:
@@ -61,7 +63,7 @@ def closure(root_module: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(own module names, third-party top-level names) reachable from `root_module`."""
     seen: set[str] = set()
     third: set[str] = set()
-    todo = [root_module]
+    todo = [root_module, *RUN_PATH]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -74,7 +76,7 @@ def closure(root_module: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if path is None or path.suffix != ".py":
             continue
         seen.add(name)
-        if path.name == "__init__.py":  # a package: its modules belong to it
+        if name == root_module and path.name == "__init__.py":  # the check's own package: all of it
             for child in path.parent.glob("*.py"):
                 if child.name != "__init__.py":
                     todo.append(f"{name}.{child.stem}")

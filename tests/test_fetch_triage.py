@@ -209,7 +209,7 @@ def test_suggest_stance_runs_an_inspect_task_and_parses_answers(tmp_path):
     """End to end through inspect_ai with a scripted model (no network, no weights)."""
     import inspect_ai
 
-    from codegap.tasks.common import scripted_model
+    from support.scripted_model import scripted_model
     from fetch.suggest import SUGGESTIONS_PATH, read_suggestions, suggest
 
     prompts: list[str] = []
