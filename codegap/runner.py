@@ -240,6 +240,34 @@ def execute_report(claim: Claim, *, model: str, seed: int, params: dict[str, Any
                        f"(see {relative(out)})")
 
 
+def run_identity(claim: Claim, model: str, seed: int, overrides: dict[str, Any]) -> tuple[str, str]:
+    """(subject, fingerprint) of a run that would be made now (see codegap.fingerprint)."""
+    check = experiments.get(claim.id)
+    exp = experiment_of(claim)
+    params = effective_parameters(claim, overrides)
+    versions = model_versions(check.models(model, params))
+    subject = check.subject(model, params)
+    fp = fingerprint.fingerprint(
+        check_module=f"codegap.experiments.{experiments.module_name(claim.id)}",
+        experiment=exp.model_dump(mode="json", exclude={"verdict": {"log"}}), parameters=params,
+        model=subject, model_version=str(sorted(versions.items())), seed=seed)
+    return subject, fp
+
+
+def staleness(claim: Claim, model: str, seed: int, overrides: dict[str, Any]) -> str:
+    """"up to date", "no record yet", or what changed since the latest record of this subject."""
+    subject, fp = run_identity(claim, model, seed, overrides)
+    latest = None
+    for rec in iter_records():
+        if rec.claim == claim.id and rec.tested == subject:
+            latest = rec
+    if latest is None:
+        return "no record yet"
+    if getattr(latest.provenance, "fingerprint", None) == fp:
+        return "up to date"
+    return f"inputs changed since run {latest.run_id} (code, parameters, rule, weights or packages)"
+
+
 def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any], max_units: int | None = None,
               progress: Progress | None = None, if_changed: bool = False, report: bool = True,
               max_connections: int | None = None) -> Path | None:
@@ -248,12 +276,8 @@ def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any],
     exp = experiment_of(claim)
     params = effective_parameters(claim, overrides)
     models = check.models(model, params)
-    subject = check.subject(model, params)
     versions = model_versions(models)
-    fp = fingerprint.fingerprint(
-        check_module=f"codegap.experiments.{experiments.module_name(claim.id)}",
-        experiment=exp.model_dump(mode="json", exclude={"verdict": {"log"}}), parameters=params,
-        model=subject, model_version=str(sorted(versions.items())), seed=seed)
+    subject, fp = run_identity(claim, model, seed, overrides)
     if if_changed and max_units is None and up_to_date(claim.id, subject, fp):
         return None
     root = results_dir()
@@ -376,6 +400,8 @@ def register(app: typer.Typer) -> None:
         max_connections: Optional[int] = typer.Option(None, "--max-connections", min=1,
                                                       help="requests in flight (API) or sequences batched (local)"),
         report: bool = typer.Option(True, help="execute the report notebook after the run"),
+        dry_run: bool = typer.Option(False, "--dry-run",
+                                     help="only say, per claim, whether its latest record is up to date"),
     ) -> None:
         """Run claims' live checks on a model; append one record (with samples) per claim."""
         from rich.console import Console
@@ -406,6 +432,15 @@ def register(app: typer.Typer) -> None:
         except (ModelStringError, WeightsError, RunError, experiments.NoSuchCheck) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2)
+        if dry_run:
+            stale = []
+            for c in selected:
+                state = staleness(c, model, seed, overrides)
+                console.print(f"{'=' if state == 'up to date' else '!'} {c.id} on {model}: {state}")
+                stale += [c.id] if state != "up to date" else []
+            console.print(f"{len(stale)} of {len(selected)} check(s) would run on {model}"
+                          + (f": codegap run --model {model} --if-changed" if stale else ""))
+            return
         failures: list[str] = []
         with RichProgress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console, transient=False) as bar:
