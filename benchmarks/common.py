@@ -45,3 +45,8 @@ def report(name: str, ours: float, theirs: float, target: str, unit: str = "") -
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def spread(xs: list[float], unit: str = "s") -> str:
+    """Median with the range, e.g. '5.12 s [5.05-5.40]' (a wide range: a noisy machine)."""
+    return f"{statistics.median(xs):.2f} {unit} [{min(xs):.2f}-{max(xs):.2f}]"
