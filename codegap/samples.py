@@ -60,7 +60,11 @@ class SampleRow:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose: `dataclasses.asdict` deep-copies every value, which took
+        # three quarters of the time to re-analyse a 200,000-row organism run.
+        d = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        d["meta"] = dict(self.meta)
+        return d
 
 
 @dataclass

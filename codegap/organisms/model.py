@@ -1,4 +1,10 @@
-"""A tiny decoder-only transformer, small enough to train on two CPU cores in seconds."""
+"""A tiny decoder-only transformer, small enough to train on one CPU thread in seconds.
+
+Every sequence of a task has the same length (prompt and answer are
+fixed-width), so there is no padding and no attention mask beyond the causal
+one. Sampling draws from a `torch.Generator` passed in, never from global
+state, so two arms sampled one after the other do not shift each other's draws.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ class TinyGPT(nn.Module):
     @torch.no_grad()
     def sample(self, prompts: torch.Tensor, steps: int, *, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> torch.Tensor:
-        """Append `steps` sampled tokens to each prompt row; returns only the new tokens."""
+        """Append `steps` tokens to each prompt row (greedy when temperature <= 0); returns only the new tokens."""
         seq = prompts
         for _ in range(steps):
             logits = self(seq)[:, -1, :]
@@ -52,3 +58,15 @@ class TinyGPT(nn.Module):
         logits = self(seq[:, :-1])[:, prompts.shape[1] - 1:, :]
         logp = torch.log_softmax(logits, dim=-1)
         return logp.gather(-1, answers.unsqueeze(-1)).squeeze(-1).sum(-1)
+
+    @torch.no_grad()
+    def answer_logits(self, prompts: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
+        """Next-token logits at each answer position, given the answer so far: (batch, answer_len, vocab)."""
+        seq = torch.cat([prompts, answers], dim=1)
+        return self(seq[:, :-1])[:, prompts.shape[1] - 1:, :]
+
+
+def mean_entropy(logits: torch.Tensor, temperature: float) -> float:
+    """Mean next-token entropy (nats) of softmax(logits / temperature) over all positions given."""
+    logp = torch.log_softmax(logits / temperature, dim=-1)
+    return float(-(logp.exp() * logp).sum(-1).mean())
