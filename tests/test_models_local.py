@@ -130,3 +130,77 @@ def test_cache_key_includes_the_gguf_hash(smol_path, tmp_path, monkeypatch):
 def test_model_version_is_the_gguf_sha256(smol_path):
     assert engine.model_version(MODEL) == "sha256:" + CATALOG["smollm2-135m"].sha256
     assert engine.model_version(f"local/{smol_path}") == "sha256:" + CATALOG["smollm2-135m"].sha256
+
+
+# --- structured output: response_schema -> llama.cpp grammar ---------------------------------------
+
+_TOOL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "enum": ["book_table", "set_timer"]},
+        "arguments": {"anyOf": [
+            {"type": "object", "properties": {"people": {"type": "integer"}, "time": {"type": "string"}},
+             "required": ["people", "time"], "additionalProperties": False},
+            {"type": "object", "properties": {"minutes": {"type": "integer"}},
+             "required": ["minutes"], "additionalProperties": False}]},
+    },
+    "required": ["name", "arguments"],
+    "additionalProperties": False,
+}
+_TOOL_PROMPT = ('Tools: book_table(people: integer, time: string), set_timer(minutes: integer). '
+                'Request: "Set a timer for an hour and a half." Reply with the tool call as JSON.')
+
+
+def test_response_schema_constrains_the_reply_and_batches_with_free_requests(smol_path):
+    """Constrained and free requests with one prompt run in one batch; only the constrained one is JSON."""
+    import json
+
+    import jsonschema
+    from inspect_ai.model import ResponseSchema
+    from inspect_ai.util import JSONSchema
+
+    model = get_model(MODEL)
+    rs = ResponseSchema(name="call", json_schema=JSONSchema.model_validate(_TOOL_SCHEMA), strict=True)
+    eng = model.api.engine
+    calls_before = eng.decode_calls
+
+    async def both():
+        return await asyncio.gather(*[
+            model.generate(_TOOL_PROMPT, config=GenerateConfig(temperature=0.0, max_tokens=96,
+                                                               response_schema=rs if i % 2 else None))
+            for i in range(4)])
+
+    def valid(text: str) -> bool:
+        try:
+            jsonschema.validate(json.loads(text), _TOOL_SCHEMA)
+        except (ValueError, jsonschema.ValidationError):
+            return False
+        return True
+
+    free, constrained, free2, constrained2 = asyncio.run(both())
+    assert constrained.stop_reason == "stop" and constrained.completion == constrained2.completion
+    assert valid(constrained.completion), constrained.completion
+    assert not valid(free.completion), "SmolLM2 left free writes code, not the JSON: the grammar leaked"
+    steps = eng.decode_calls - calls_before
+    longest = max(o.usage.output_tokens for o in (free, constrained, free2, constrained2))
+    assert steps <= longest + 4, f"{steps} decode calls for 4 requests of <= {longest} tokens: not batched"
+
+
+def test_a_grammar_llama_cpp_cannot_parse_fails_that_request_alone(smol_path):
+    from codegap.models.llama_engine import GrammarError, Sampling, get_engine
+
+    eng = get_engine(smol_path, n_parallel=4, n_ctx_per_seq=512, n_threads=None)
+    prompt = eng.tokenize_chat([{"role": "user", "content": "Say yes."}])
+    bad = eng.submit(prompt, Sampling(temperature=0.0, max_tokens=4, grammar='root ::= ("yes"'))
+    good = eng.submit(prompt, Sampling(temperature=0.0, max_tokens=4, grammar='root ::= "yes" | "no"'))
+    with pytest.raises(GrammarError):
+        bad.result(timeout=120)
+    assert good.result(timeout=120).text in ("yes", "no")
+
+
+def test_an_unsupported_schema_is_refused_not_run_unconstrained():
+    from codegap.models.local_provider import schema_grammar
+
+    assert "root ::=" in schema_grammar(_TOOL_SCHEMA)
+    with pytest.raises(ValueError, match="response_schema"):
+        schema_grammar({"type": "object", "properties": {"x": {"$ref": "#/nowhere"}}})

@@ -16,7 +16,12 @@ low-level multi-sequence API (the one `llama-batched-bench` uses):
   (their prompt tokens carry all their sequence ids, as in llama.cpp's
   `batched` example), then sample independently with their own seeds;
 - when the worker is idle the whole KV memory is cleared before the next
-  request, so a request that runs alone is exactly reproducible from its seed.
+  request, so a request that runs alone is exactly reproducible from its seed;
+- a request may carry a GBNF grammar (structured output: the local provider
+  turns a JSON schema into one); its sampler chain then starts with
+  llama.cpp's grammar sampler, per sequence, so constrained and free requests
+  share a batch (and a prompt prefill). A grammar llama.cpp cannot parse fails
+  that request alone, never the others in the batch.
 
 A request that shares a decode batch with others can differ in the last bits of
 its logits from the same request run alone (different matrix kernels for
@@ -76,6 +81,12 @@ class Sampling:
     seed: int = 0
     max_tokens: int = 512
     stop: tuple[str, ...] = ()
+    #: GBNF grammar the output must match (llama.cpp syntax, start rule `root`), or None
+    grammar: str | None = None
+
+
+class GrammarError(ValueError):
+    """llama.cpp could not parse a request's grammar; that request fails, the batch goes on."""
 
 
 @dataclass
@@ -109,8 +120,21 @@ class _Seq:
     done: str | None = None
 
 
-def _sampler(s: Sampling) -> internals.LlamaSampler:
+def _sampler(s: Sampling, vocab: Any) -> internals.LlamaSampler:
+    """The sampler chain of one request: [grammar,] then greedy, or top-k/top-p/min-p/temperature/dist.
+
+    The grammar comes first so that every later stage only sees tokens the
+    grammar allows (llama.cpp's own order); `llama_sampler_sample` then also
+    advances the grammar with the chosen token.
+    """
     smp = internals.LlamaSampler()
+    if s.grammar:
+        g = llama_cpp.llama_sampler_init_grammar(vocab, s.grammar.encode("utf-8"), b"root")
+        if not g:
+            smp.close()
+            raise GrammarError("llama.cpp could not parse the request's grammar "
+                               "(CODEGAP_LLAMA_VERBOSE=1 shows its parser's message)")
+        llama_cpp.llama_sampler_chain_add(smp.sampler, g)
     if s.temperature <= 0:
         smp.add_greedy()
     else:
@@ -243,12 +267,22 @@ class LlamaEngine:
                     self._finish(active.pop(slot))
 
     def _admit(self, pending: list[_Request], free: list[int], active: dict[int, _Seq]) -> None:
-        """Prefill new requests; identical prompts share one prefill."""
-        groups: dict[tuple[int, ...], list[tuple[_Request, int]]] = {}
-        for req, slot in zip(pending, free):
-            groups.setdefault(tuple(req.prompt), []).append((req, slot))
+        """Prefill new requests; identical prompts share one prefill.
+
+        Samplers are built first: a request whose grammar does not parse fails
+        alone and takes no slot.
+        """
+        groups: dict[tuple[int, ...], list[tuple[_Request, int, internals.LlamaSampler]]] = {}
+        slots_left = iter(free)
+        for req in pending:
+            try:
+                smp = _sampler(req.sampling, self.model.vocab)
+            except GrammarError as exc:
+                req.future.set_exception(exc)
+                continue
+            groups.setdefault(tuple(req.prompt), []).append((req, next(slots_left), smp))
         for prompt, members in groups.items():
-            slots = [slot for _, slot in members]
+            slots = [slot for _, slot, _ in members]
             for slot in slots:
                 llama_cpp.llama_memory_seq_rm(self.memory, slot, -1, -1)
             last_index = 0
@@ -261,8 +295,8 @@ class LlamaEngine:
                     if is_last:
                         last_index = i
                 self._decode()
-            for req, slot in members:
-                seq = _Seq(req=req, slot=slot, sampler=_sampler(req.sampling), pos=len(prompt))
+            for req, slot, smp in members:
+                seq = _Seq(req=req, slot=slot, sampler=smp, pos=len(prompt))
                 self._sample(seq, last_index)
                 active[slot] = seq
 

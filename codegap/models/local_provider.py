@@ -14,7 +14,12 @@ What the provider guarantees (and why):
   max_tokens, stop_seqs); the seed is derived per epoch, because one fixed seed
   would make every epoch draw the same sample and pass@k would be meaningless;
 - concurrent calls are safe: all llama.cpp work happens on one worker thread
-  per loaded model that batches concurrent requests (see `llama_engine`).
+  per loaded model that batches concurrent requests (see `llama_engine`);
+- structured output: a `response_schema` in the GenerateConfig becomes a
+  llama.cpp grammar (llama-cpp-python's JSON-schema converter, the one behind
+  `LlamaGrammar.from_json_schema`), so the reply is JSON matching the schema,
+  as an API's structured output is. Only a reply cut off by `max_tokens` can
+  be incomplete JSON. The grammar is part of the logged sampling settings.
 
 Model args (`-M` / `model_args`): `n_parallel` (sequences decoded together,
 default 8), `n_ctx` (tokens per sequence, default 2048), `n_threads`.
@@ -23,7 +28,9 @@ default 8), `n_ctx` (tokens per sequence, default 2048), `n_threads`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import json
 import secrets
 from typing import Any
 
@@ -74,6 +81,26 @@ def current_epoch() -> int | None:
             return active.epoch if active else None
         except Exception:
             return None
+
+
+@functools.lru_cache(maxsize=128)
+def _gbnf(schema_json: str) -> str:
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return json_schema_to_gbnf(schema_json)
+
+
+def schema_grammar(schema: Any) -> str:
+    """The GBNF grammar (start rule `root`) of a JSON schema: an inspect `JSONSchema` or a dict.
+
+    Raises ValueError naming the problem when the converter does not support
+    the schema (the request then fails instead of running unconstrained).
+    """
+    data = schema.model_dump(exclude_none=True) if hasattr(schema, "model_dump") else schema
+    try:
+        return _gbnf(json.dumps(data))  # key order kept: it is the order properties are written in
+    except Exception as exc:  # the converter raises bare Exceptions / KeyErrors on unsupported schemas
+        raise ValueError(f"local provider: response_schema cannot be turned into a grammar: {exc}") from exc
 
 
 def _message_dict(message: ChatMessage) -> dict[str, Any]:
@@ -152,6 +179,7 @@ class LocalLlamaAPI(ModelAPI):
             seed=derive_seed(config.seed, epoch),
             max_tokens=config.max_tokens or DEFAULT_MAX_TOKENS,
             stop=tuple(config.stop_seqs or ()),
+            grammar=schema_grammar(config.response_schema.json_schema) if config.response_schema else None,
         )
         messages = [_message_dict(m) for m in input]
         engine = self.engine
