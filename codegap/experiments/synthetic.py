@@ -7,11 +7,14 @@ server (tests use `tests/support/openai_server.py` on 127.0.0.1), so the
 policies are exercised through the real runner, inspect and HTTP client: the
 server recognises each request by the digest of its first-round messages,
 which it looks up among the prompts the check generates for the run's seed.
+A policy that declares a `body` keyword also gets the request body as sent
+(e.g. `response_format`, to act as a server with structured output would).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import random
 from typing import Any, Callable
 
@@ -42,6 +45,7 @@ def responder(claim_id: str, policy: str, params: dict[str, Any], seed: int, uni
     """An answer function `(messages, body) -> text` for the OpenAI stub server."""
     table = index(claim_id, params, seed, units)
     fn = policies(claim_id)[0][policy]
+    wants_body = "body" in inspect.signature(fn).parameters
 
     def answer(messages: list[dict[str, Any]], body: dict[str, Any] | None = None) -> str:
         first: list[tuple[str, str]] = []
@@ -55,6 +59,7 @@ def responder(claim_id: str, policy: str, params: dict[str, Any], seed: int, uni
         inst, req = table[key]
         rnd = sum(1 for m in messages if m["role"] == "assistant")
         seed_bits = f"{key}:{rnd}:{(body or {}).get('seed')}"
-        return fn(inst, req, rnd, messages, random.Random(seed_bits))
+        extra = {"body": body or {}} if wants_body else {}
+        return fn(inst, req, rnd, messages, random.Random(seed_bits), **extra)
 
     return answer

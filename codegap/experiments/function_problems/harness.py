@@ -235,6 +235,19 @@ def _execute(sources: tuple[str, ...], calls_json: str) -> tuple[str, tuple[tupl
     return "", tuple((kind, value) for kind, value in data["results"])
 
 
+def returned(code: str | Sequence[str], name: str,
+             args: Sequence[Sequence[Any]]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """What function `name` of `code` does on each argument tuple, in ONE sandboxed process.
+
+    Returns (whole-run error or "", one (kind, value) per call): kind "value"
+    (the JSON-normalised return value), "error" (value: the exception, short)
+    or "timeout". For checks that look at what a program returns beyond pass
+    or fail (e.g. in which order its lists come); memoised like `run_suites`.
+    """
+    sources = (code,) if isinstance(code, str) else tuple(code)
+    return _execute(sources, json.dumps([[name, list(a)] for a in args]))
+
+
 def run_suites(code: str | Sequence[str], suites: Sequence[tuple[str, Sequence[Case]]]) -> list[SuiteResult]:
     """Run every suite (function name, cases) against the program `code` in ONE sandboxed process.
 
