@@ -9,6 +9,7 @@ as `codegap run`'s sequential batches call `run_eval`).
     python benchmarks/profile_api.py --batches 20 --samples 10        # 20 evals of 10
     py-spy record -o prof.svg -- python benchmarks/profile_api.py ...
     python benchmarks/profile_api.py --cprofile 30                    # top 30 by own CPU time
+    python benchmarks/profile_api.py --engine direct --cprofile 30    # a codegap batch on the direct path
     py-spy record -f raw -o prof.txt -- python benchmarks/profile_api.py ...   # raw stacks
 """
 
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from bench_api_concurrency import make_task
+from bench_api_concurrency import collect, make_task
 from common import REPO
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -45,6 +46,9 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the top N functions")
+    ap.add_argument("--engine", choices=("eval", "direct", "inspect"), default="eval",
+                    help="eval: run_eval on an inspect task (inspect's engine alone); direct / inspect: a "
+                         "codegap batch through collect on that path (cache, log, rows, grading)")
     args = ap.parse_args()
 
     from codegap.models.engine import run_eval
@@ -54,6 +58,8 @@ def main() -> None:
         os.environ["BENCH_BASE_URL"] = srv.base_url
         os.environ["BENCH_API_KEY"] = "bench-not-a-key"
         run_eval(make_task(1), "openai-api/bench/stub", seed=0, log_dir=os.path.join(tmp, "warm"), cache=False)
+        if args.engine != "eval":
+            collect(args.engine, tmp, args.concurrency, samples=2)
         srv.reset()
         # CPU time, not wall time: on a busy machine wall time charges other
         # processes' turns to whatever function happened to be running
@@ -62,6 +68,9 @@ def main() -> None:
             on_engine_loop(prof.enable)
         t0, c0 = time.perf_counter(), time.process_time()
         for b in range(args.batches):
+            if args.engine != "eval":
+                collect(args.engine, tmp, args.concurrency, samples=args.samples)
+                continue
             run_eval(make_task(args.samples, b * args.samples), "openai-api/bench/stub", seed=0,
                      log_dir=os.path.join(tmp, "logs"), max_connections=args.concurrency, cache=False)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -72,6 +72,7 @@ class Provenance(BaseModel):
     duration_s: float | None = None
     model_calls: int | None = None
     cache_hits: int | None = None
+    engine: str | None = Field(default=None, description='which path asked the model: "direct" (API models) or "inspect"')
 
     @field_validator("inspect_logs")
     @classmethod

@@ -326,6 +326,8 @@ def run_claim(claim: Claim, *, model: str, seed: int, overrides: dict[str, Any],
         model_calls=calls,
         cache_hits=sum(1 for r in result.rows if r.cached),
         fingerprint=fp,
+        # which path asked the model(s): "direct" (API models, codegap.models.direct) or "inspect"
+        engine=", ".join(sorted({e.get("engine", "inspect") for e in result.ctx.evals})) or None,
     )
     record = RunRecord(
         run_id=run_id, claim=claim.id, model=model, subject=subject,

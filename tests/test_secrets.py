@@ -67,7 +67,9 @@ def test_run_outputs_never_contain_the_api_key(tmp_path, monkeypatch):
     res, auth = run_with_fake_key(results, cache, monkeypatch)
     assert auth == {f"Bearer {FAKE_KEY}"}, "the key must reach the server (from the environment)"
     assert FAKE_KEY not in res.output
-    assert list(results.rglob("*.eval")) and list(results.rglob("*.ipynb")) and list(results.rglob("*.jsonl.gz"))
+    # the model's log: inspect's .eval, or the direct path's JSON lines (codegap.models.direct)
+    logs = list(results.rglob("*.eval")) + list((results / "logs").rglob("*.jsonl"))
+    assert logs and list(results.rglob("*.ipynb")) and list(results.rglob("*.jsonl.gz"))
     hits = find_secret([results, cache], FAKE_KEY)
     assert not hits, f"API key leaked into: {hits}"
 

@@ -189,6 +189,8 @@ def results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str]
             ("codegap commit", p.codegap_commit),
             ("packages", ", ".join(f"{k} {v}" for k, v in sorted(p.packages.items()))),
             ("model calls / cache hits", f"{p.model_calls} / {p.cache_hits}"),
+            ("engine", p.engine or "inspect (recorded before the direct path)"
+             if p.model_calls or p.cache_hits else "—"),
             ("duration", f"{p.duration_s:.0f} s" if p.duration_s is not None else "—"),
             ("interval methods", ", ".join(sorted({m.method for m in rec.metrics if m.method})) or "—"),
         ] + ([("reported by the analysis", mapping(rec.details))] if rec.details else [])

@@ -1,5 +1,10 @@
 """Asking a model through inspect_ai, one evaluation per batch, and turning the log into samples.
 
+API models (`openai-api/...`, chat-completions `openai/...`) take the direct
+path instead (`collect_direct.py` over `codegap.models.direct`: the openai
+client without inspect's per-sample overhead), unless `CODEGAP_ENGINE=inspect`;
+both give the same rows, and each batch's `ctx.evals` entry says which ran.
+
 Why grading happens here and not in an inspect scorer: the run and a re-score
 of stored samples must grade replies with the same code path
 (`LiveCheck.grade`), so inspect only generates; grading runs afterwards over
@@ -115,6 +120,7 @@ def collect_inspect(check: "LiveCheck", instances: Sequence[Any], params: dict[s
     from inspect_ai import Task
     from inspect_ai.dataset import MemoryDataset, Sample
 
+    from codegap.models.direct import engine_for
     from codegap.models.engine import run_eval
 
     models = check.models(ctx.model, params)
@@ -128,6 +134,11 @@ def collect_inspect(check: "LiveCheck", instances: Sequence[Any], params: dict[s
                 by_role.setdefault(req.role, []).append((inst, req, e))
     rows: list[SampleRow] = []
     for role, items in by_role.items():
+        if engine_for(models[role]) == "direct":
+            from codegap.experiments.collect_direct import collect_direct
+
+            rows.extend(collect_direct(check, items, role, models[role], ctx))
+            continue
         lookup = {sample_id(inst.id, req.arm, e): (inst, req, e) for inst, req, e in items}
         dataset = MemoryDataset([
             Sample(id=sid, input=_input_messages(req), metadata={"arm": req.arm, "instance": inst.id})
@@ -138,7 +149,7 @@ def collect_inspect(check: "LiveCheck", instances: Sequence[Any], params: dict[s
                        max_connections=ctx.max_connections, **_progress_kw(ctx))
         rows.extend(_rows_from_log(check, log, lookup, role, ctx))
         ctx.evals.append({"role": role, "model": models[role], "log": str(log.location or ""),
-                          "served": _served_model(log), "samples": len(log.samples or [])})
+                          "served": _served_model(log), "samples": len(log.samples or []), "engine": "inspect"})
     return rows
 
 
@@ -195,6 +206,12 @@ def _rows_from_log(check: "LiveCheck", log: Any, lookup: dict[str, tuple[Any, Re
                 history.append(reply)
                 assistant_seen += 1
             convo.append((msg.role, msg.text))
+    return _grade_rows(check, pending, ctx)
+
+
+def _grade_rows(check: "LiveCheck", pending: list[tuple[SampleRow, Any, Request, int, tuple[str, ...]]],
+                ctx: RunContext) -> list[SampleRow]:
+    """Grade every (row, instance, request, epoch, history) in a thread pool; the rows with their grades."""
     with ThreadPoolExecutor(max_workers=GRADE_WORKERS) as pool:
         grades = list(pool.map(lambda p: ctx.graded(check, p[1], p[2], p[0].reply, p[0].round, p[3], p[4]),
                                pending))

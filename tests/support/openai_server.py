@@ -17,6 +17,11 @@ Usage::
 `answer` may take one argument (the list of message dicts) or two
 (messages, full request body). Each message's `content` is normalised to a
 plain string (OpenAI "content parts" are joined), so answer functions stay simple.
+It returns the reply text, or a dict for a fuller reply: message fields
+(`content`, `refusal`, `reasoning_content`, ...) plus optionally `finish_reason`
+and `usage` (e.g. a truncated reply, or reasoning beside the answer).
+`fail_first=k` answers the first k calls with HTTP `fail_status` (default 500)
+and the error body `fail_error` (e.g. a `code`).
 
 `srv.max_in_flight` is the peak number of requests the server held at once since
 `reset()` (`srv.stats()` gives calls, in flight now, and that peak). `port=` fixes
@@ -91,13 +96,17 @@ class OpenAIStub:
         latency: float = 0.0,
         model_id: str | None = None,
         fail_first: int = 0,
+        fail_status: int = 500,
+        fail_error: dict[str, Any] | None = None,
         port: int = 0,
     ) -> None:
         self._port = port
         self.answer = answer or _default_answer
         self.latency = latency
         self.model_id = model_id
-        self.fail_first = fail_first  # answer the first k calls with HTTP 500 (retry tests)
+        self.fail_first = fail_first  # answer the first k calls with an error (retry tests)
+        self.fail_status = fail_status
+        self.fail_error = fail_error or {"message": "stub: deliberate failure", "type": "server_error"}
         self.calls: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.max_in_flight = 0
@@ -245,7 +254,7 @@ class OpenAIStub:
             if self.latency:
                 time.sleep(self.latency)
             if index < self.fail_first:
-                return 500, {"error": {"message": "stub: deliberate failure", "type": "server_error"}}
+                return self.fail_status, {"error": dict(self.fail_error)}
             messages = [
                 {**m, "content": _content_text(m.get("content"))} for m in body.get("messages", [])
             ]
@@ -253,14 +262,17 @@ class OpenAIStub:
                 text = self.answer(messages, body) if self._answer_arity == 2 else self.answer(messages)
             except Exception as exc:  # surface answer-function bugs to the client
                 return 500, {"error": {"message": f"stub answer function raised: {exc!r}"}}
-            return 200, self._response(body, str(text))
+            return 200, self._response(body, text if isinstance(text, dict) else str(text))
         finally:
             with self._lock:
                 self._in_flight -= 1
 
-    def _response(self, body: dict[str, Any], text: str) -> dict[str, Any]:
+    def _response(self, body: dict[str, Any], text: str | dict[str, Any]) -> dict[str, Any]:
         prompt_tokens = sum(len(_content_text(m.get("content")).split()) for m in body.get("messages", []))
-        completion_tokens = len(text.split())
+        reply = dict(text) if isinstance(text, dict) else {"content": text}
+        finish_reason = reply.pop("finish_reason", "stop")
+        usage = reply.pop("usage", None)
+        completion_tokens = len(str(reply.get("content") or "").split())
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
             "object": "chat.completion",
@@ -268,11 +280,11 @@ class OpenAIStub:
             "model": self.model_id or body.get("model", "stub-model"),
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "message": {"role": "assistant", **reply},
+                "finish_reason": finish_reason,
                 "logprobs": None,
             }],
-            "usage": {
+            "usage": usage or {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
