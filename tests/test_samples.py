@@ -52,3 +52,17 @@ def test_truncated_or_malformed_files_name_file_and_line(tmp_path):
 def test_prompt_digest_of_text_and_conversation():
     assert prompt_digest("hi") != prompt_digest([("user", "hi")])
     assert prompt_digest([("user", "hi")]) == prompt_digest([("user", "hi")])
+
+
+def test_written_files_get_the_ordinary_mode_not_mkstemps_0600(tmp_path):
+    """Records and samples are shared evidence: readable like any file the user creates."""
+    import os
+    import stat
+
+    from codegap import atomic
+
+    p = atomic.write_new(tmp_path / "r.json", "{}")
+    q = atomic.replace(tmp_path / "c.json", "{}")
+    expected = 0o666 & ~atomic._UMASK
+    assert stat.S_IMODE(os.stat(p).st_mode) == expected
+    assert stat.S_IMODE(os.stat(q).st_mode) == expected
