@@ -29,6 +29,9 @@ def findings(code: str) -> list[str]:
     from bandit.core import config, manager
 
     logging.getLogger("bandit").setLevel(logging.ERROR)
+    # stevedore logs "Could not load 'sarif'" at ERROR: bandit's SARIF output formatter needs an
+    # optional package; only the in-process issue list is used here, never a formatter
+    logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="codegap-bandit-") as d:
         path = os.path.join(d, "solution.py")
         with open(path, "w", encoding="utf-8") as fh:
