@@ -7,13 +7,18 @@ overall, recall@20, recall@50 and nDCG@20 (binary relevance) of:
   with the current claims' queries, over the offline mirror;
 * `new, base queries` (with `--base-queries`): the current fetcher with the claims'
   literature blocks as they were at `--base` (separates the ranking change from
-  the query changes);
+  the query changes); `new, queries@REF` (with `--queries-at REF`, repeatable): the
+  same with the literature blocks at any other git ref;
 * `current`: the fetcher as it was at git ref `--base` (its own code, claims and
   options, keeping 50 candidates), run in a subprocess from `git archive`.
 
 "Overall" is the mean over claims (each claim counts once), with the pooled
-(micro) figure beside it. Targets (issue 11): overall recall@20 >= 0.6 and every
-claim >= 0.4. Needs the offline mirror (../shared or $CODEGAP_ARXIV_SNAPSHOT);
+(micro) figure beside it, the means over two fixed halves of the claims (alternate
+claims in alphabetical order: a setting chosen on one half is checked on the
+other), and the capped recall@20 (hits in the top 20 / min(20, labelled)), since
+a claim with more than 20 labelled papers cannot reach recall@20 = 1. With
+`--labels-at REF` the current fetcher is also scored against the labelled set as
+it was at REF. Targets (issue 11): overall recall@20 >= 0.6 and every claim >= 0.4. Needs the offline mirror (../shared or $CODEGAP_ARXIV_SNAPSHOT);
 embeddings come from the on-disk cache, so a second run is fast.
 
 Run: `.venv/bin/python benchmarks/bench_fetch_relevance.py [--base REF] [--base-queries] [--json OUT]`
@@ -47,10 +52,11 @@ KS = (20, 50)
 
 
 def load_relevance(path: Path = REPO / "literature" / "relevance.yaml", claims: list[Claim] | None = None,
-                   report: bool = False) -> dict[str, set[str]]:
-    """Labelled papers per claim, less any that the claim now lists as its own anchor or that are
-    older than its `since` (the claims may have changed after labelling; neither can be newer work)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                   report: bool = False, text: str | None = None) -> dict[str, set[str]]:
+    """Labelled papers per claim, less any that the claim now lists as its own anchor (the claims
+    may have changed after labelling; an anchor is never a candidate). `text`: the file's content
+    (e.g. from `git show`) instead of `path`."""
+    data = yaml.safe_load(text if text is not None else path.read_text(encoding="utf-8"))
     rel = {cid: {str(p["arxiv"]) for p in papers} for cid, papers in data["claims"].items()}
     if claims is None:
         return rel
@@ -141,18 +147,31 @@ def scores(rankings: dict[str, list[str]], rel: dict[str, set[str]]) -> dict[str
     return out
 
 
+def halves(claim_ids) -> tuple[list[str], list[str]]:
+    """Two fixed halves of the claims: alternate ids in alphabetical order."""
+    ids = sorted(claim_ids)
+    return ids[0::2], ids[1::2]
+
+
 def overall(s: dict[str, dict[str, float]]) -> dict[str, float]:
     vals = list(s.values())
     n = sum(v["n"] for v in vals)
+    a, b = halves(s)
+    mean = lambda ids, key: sum(s[c][key] for c in ids) / len(ids) if ids else float("nan")  # noqa: E731
     return {"r20": sum(v["r20"] for v in vals) / len(vals), "r50": sum(v["r50"] for v in vals) / len(vals),
             "ndcg20": sum(v["ndcg20"] for v in vals) / len(vals),
-            "micro_r20": sum(v["hits20"] for v in vals) / n if n else float("nan")}
+            "micro_r20": sum(v["hits20"] for v in vals) / n if n else float("nan"),
+            "r20_half_a": mean(a, "r20"), "r20_half_b": mean(b, "r20"),
+            "capped_r20": sum(v["hits20"] / min(20, v["n"]) for v in vals) / len(vals)}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", default=BASE, help="git ref of the fetcher to compare with")
     ap.add_argument("--base-queries", action="store_true", help="also rank with the base ref's claim queries")
+    ap.add_argument("--queries-at", action="append", default=[], metavar="REF",
+                    help="also rank with the claims' literature blocks at this git ref (repeatable)")
+    ap.add_argument("--labels-at", metavar="REF", help="also score the current fetcher against the labels at REF")
     ap.add_argument("--no-old", action="store_true", help="skip running the fetcher at --base")
     ap.add_argument("--json", type=Path, help="write all figures to this file")
     args = ap.parse_args()
@@ -160,11 +179,14 @@ def main() -> int:
     today = dt.datetime.now(dt.timezone.utc).date()
     runs: dict[str, dict[str, dict[str, float]]] = {}
     t0 = time.perf_counter()
-    runs["new"] = scores(new_rankings(load_claims(REPO / "claims"), today), rel)
+    new_order = new_rankings(load_claims(REPO / "claims"), today)
+    runs["new"] = scores(new_order, rel)
     t_new = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         if args.base_queries:
             runs["new, base queries"] = scores(new_rankings(base_claims(args.base), today), rel)
+        for ref in args.queries_at:
+            runs[f"new, queries@{ref}"] = scores(new_rankings(base_claims(ref), today), rel)
         if not args.no_old:
             runs["current"] = scores(old_rankings(args.base, Path(tmp)), rel)
     names = list(runs)
@@ -178,6 +200,20 @@ def main() -> int:
     print("| **overall (mean of claims)** | " + str(sum(len(r) for r in rel.values())) + " | "
           + " | ".join(f"{tot[n]['r20']:.2f} / {tot[n]['r50']:.2f} / {tot[n]['ndcg20']:.2f}" for n in names) + " |")
     print("| pooled recall@20 | | " + " | ".join(f"{tot[n]['micro_r20']:.2f}" for n in names) + " |")
+    print("| capped recall@20 (hits / min(20, labelled)) | | " + " | ".join(f"{tot[n]['capped_r20']:.2f}" for n in names) + " |")
+    a, b = halves(rel)
+    print("| recall@20, half A / half B | | "
+          + " | ".join(f"{tot[n]['r20_half_a']:.2f} / {tot[n]['r20_half_b']:.2f}" for n in names) + " |")
+    print(f"\n(half A: {', '.join(a)}; half B: {', '.join(b)})")
+    if args.labels_at:
+        old = load_relevance(claims=load_claims(REPO / "claims"),
+                             text=_git("show", f"{args.labels_at}:literature/relevance.yaml").decode())
+        s_old = scores(new_order, old)
+        t_old = overall(s_old)
+        print(f"\nnew fetcher against the labelled set at {args.labels_at}: recall@20 {t_old['r20']:.2f}, "
+              f"recall@50 {t_old['r50']:.2f}, nDCG@20 {t_old['ndcg20']:.2f}; per claim: "
+              + ", ".join(f"{c} {v['r20']:.2f}" for c, v in sorted(s_old.items())))
+        runs[f"new vs labels@{args.labels_at}"] = s_old
     print(f"\n(new ranking of {len(rel)} claims took {t_new:.1f}s)")
     worst = min(runs["new"].values(), key=lambda v: v["r20"])["r20"]
     ok = tot["new"]["r20"] >= 0.6 and worst >= 0.4

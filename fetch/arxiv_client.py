@@ -41,7 +41,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from .query import ParsedQuery, arxiv_expression, arxiv_or_expression
+from .query import ParsedQuery, arxiv_expression, arxiv_or_expression, arxiv_title_expression
 from .records import Found, split_version
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,18 @@ class ArxivSource:
         """Papers containing any of `terms` in the window, in arXiv's relevance order."""
         search = arxiv.Search(
             query=f"({arxiv_or_expression(terms)}) AND {self._scope(since, until, categories)}",
+            max_results=limit,
+            sort_by=arxiv.SortCriterion.Relevance,
+            sort_order=arxiv.SortOrder.Descending,
+        )
+        return self.results(search)
+
+    def search_title(
+        self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str], limit: int = 200,
+    ) -> list[Found]:
+        """Papers whose title contains any of `terms` in the window, in arXiv's relevance order."""
+        search = arxiv.Search(
+            query=f"({arxiv_title_expression(terms)}) AND {self._scope(since, until, categories)}",
             max_results=limit,
             sort_by=arxiv.SortCriterion.Relevance,
             sort_order=arxiv.SortOrder.Descending,

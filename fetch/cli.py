@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import typer
 
 from .pipeline import TOP_N
-from .rank import OR_CAP, QUORUM_CAP
+from .rank import OR_CAP, QUORUM_CAP, TITLE_CAP
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def do_fetch(
     root: Path, claim_ids: list[str] | None = None, live: bool = False, top: int = TOP_N,
     quorum_cap: int = QUORUM_CAP, or_cap: int = OR_CAP, mirror_path: Path | None = None,
     cache_dir: Path | None = None, use_s2: bool = True, force: bool = False,
-    progress: Callable[[str], None] | None = None, embed_cache: Path | None = None,
+    progress: Callable[[str], None] | None = None, embed_cache: Path | None = None, title_cap: int = TITLE_CAP,
 ):
     """Run one fetch (importable so tests and the Makefile can call it without Typer)."""
     from codegap.claims import load_claims
@@ -72,7 +72,7 @@ def do_fetch(
             raise typer.BadParameter(f"no claim(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         claims = [c for c in claims if c.id in claim_ids]
     opts = FetchOptions(mode="live" if live else "mirror", top_n=top, quorum_cap=quorum_cap, or_cap=or_cap,
-                        mirror_path=mirror_path, cache_dir=embed_cache, use_s2=use_s2, force=force,
+                        title_cap=title_cap, mirror_path=mirror_path, cache_dir=embed_cache, use_s2=use_s2, force=force,
                         progress=progress)
     store = EmbeddingStore(embed_cache)
     if live:
@@ -114,6 +114,7 @@ def register(app: typer.Typer) -> None:
         top: int = typer.Option(TOP_N, "--top", min=1, help="candidates kept per claim"),
         quorum_cap: int = typer.Option(QUORUM_CAP, "--quorum-cap", min=1, help="papers taken from each quorum query"),
         or_cap: int = typer.Option(OR_CAP, "--or-cap", min=1, help="papers taken from each OR word list"),
+        title_cap: int = typer.Option(TITLE_CAP, "--title-cap", min=1, help="papers taken from each title list"),
         mirror: Optional[Path] = typer.Option(None, "--mirror-file", help="arXiv metadata snapshot (JSON lines, .gz ok)"),
         cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="where the mirror index is cached"),
         no_s2: bool = typer.Option(False, "--no-s2", help="live mode: skip Semantic Scholar (keeps the last counts)"),
@@ -140,7 +141,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         try:
             report = do_fetch(root, claim, live, top, quorum_cap, or_cap, mirror, cache_dir, not no_s2, force,
-                              progress=lambda line: typer.echo(line, err=True))
+                              progress=lambda line: typer.echo(line, err=True), title_cap=title_cap)
         except (MirrorError, SnapshotError, ReviewsError, ClaimsInvalid) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -26,7 +26,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Iterator
 
-from .query import ParsedQuery, fts5_expression, fts5_or_expression
+from .query import ParsedQuery, fts5_expression, fts5_or_expression, fts5_title_expression
 from .records import Found
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,19 @@ class Mirror:
         return self._ranked(fts5_or_expression(terms), since=since, until=until, categories=categories,
                             limit=limit, query_index=None)
 
+    def search_title(
+        self,
+        terms: tuple[str, ...],
+        *,
+        since: dt.date,
+        until: dt.date | None = None,
+        categories: list[str] | None = None,
+        limit: int = 200,
+    ) -> list[Found]:
+        """Papers whose title contains any of `terms`, best title BM25 first (same window and categories)."""
+        return self._ranked(fts5_title_expression(terms), since=since, until=until, categories=categories,
+                            limit=limit, query_index=None)
+
     def lookup(self, ids: list[str]) -> dict[str, Found]:
         """Title, abstract and dates of the given base ids that the snapshot holds."""
         out: dict[str, Found] = {}
@@ -309,6 +322,10 @@ class MirrorBackend:
     def search_or(self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str],
                   limit: int = 300) -> list[Found]:
         return self.mirror.search_or(terms, since=since, until=until, categories=categories, limit=limit)
+
+    def search_title(self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str],
+                     limit: int = 200) -> list[Found]:
+        return self.mirror.search_title(terms, since=since, until=until, categories=categories, limit=limit)
 
     def lookup(self, ids: list[str]) -> dict[str, Found]:
         return self.mirror.lookup(ids)

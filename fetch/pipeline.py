@@ -3,14 +3,16 @@
 Per claim (rules in fetch/README.md and `fetch.rank.RULE`):
 
 1. the anchors' own titles and abstracts are looked up (mirror or arXiv);
-2. lexical lists are searched: each query under the quorum rule, and OR lists
+2. lexical lists are searched: each query under the quorum rule, OR lists
    of the words of each query, the statement, and each anchor's title and
-   abstract; in live mode also the anchors' newer citers on Semantic Scholar,
+   abstract, and title-only lists of the words of each query and the
+   statement; in live mode also the anchors' newer citers on Semantic Scholar,
    and the previously kept candidates are looked up again so they stay in
    the pool;
 3. the pool (union of the lists) is embedded, with vectors cached on disk by
-   arXiv id and version, and ranked by mean similarity to the claim's texts:
-   the dense list;
+   arXiv id and version, and ranked by similarity to the claim's texts: the
+   dense lists (mean over all texts; the statement; the closest query; the
+   closest anchor);
 4. all lists are fused by reciprocal rank and the best N kept.
 
 Incremental by construction: in mirror mode a claim whose fingerprint and
@@ -56,7 +58,7 @@ from .snapshot import (
 
 log = logging.getLogger(__name__)
 
-RANKING_VERSION = 3  # part of the fingerprint: bump when ranking changes
+RANKING_VERSION = 4  # part of the fingerprint: bump when ranking changes (4: title and several dense lists)
 LIVE_OVERLAP = dt.timedelta(days=7)
 TOP_N = 50
 
@@ -76,6 +78,9 @@ class SearchBackend(Protocol):
     def search_or(self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str],
                   limit: int = rank.OR_CAP) -> list[Found]: ...
 
+    def search_title(self, terms: tuple[str, ...], *, since: dt.date, until: dt.date, categories: list[str],
+                     limit: int = rank.TITLE_CAP) -> list[Found]: ...
+
     def lookup(self, ids: list[str]) -> dict[str, Found]: ...
 
 
@@ -85,6 +90,7 @@ class FetchOptions:
     top_n: int = TOP_N
     quorum_cap: int = rank.QUORUM_CAP
     or_cap: int = rank.OR_CAP
+    title_cap: int = rank.TITLE_CAP
     rrf_k: int = rank.RRF_K
     mirror_path: Path | None = None
     cache_dir: Path | None = None  # embeddings cache folder (default: fetch.embed.default_cache_dir())
@@ -178,6 +184,8 @@ def rank_claim(
             assert s.query is not None and s.query_index is not None
             hits = backend.search(s.query, since=start, until=today, categories=cats,
                                   query_index=s.query_index, limit=opts.quorum_cap)
+        elif s.kind == "title":
+            hits = backend.search_title(s.terms, since=start, until=today, categories=cats, limit=opts.title_cap)
         else:
             hits = backend.search_or(s.terms, since=start, until=today, categories=cats, limit=opts.or_cap)
         raw[s.name] = [f for f in hits if keep(f)]
@@ -204,10 +212,10 @@ def rank_claim(
                          if done == total or done % 512 == 0 else None)
     if store.computed > before:
         log.info("%s: embedded %d new papers", claim.id, store.computed - before)
-    refs = store.encode(rank.reference_texts(claim.statement, lit.queries, anchors))  # few: never cached
-    dense = rank.dense_scores(vecs, refs)
-    dense_by = {p.arxiv_id: float(d) for p, d in zip(papers, dense, strict=True)}
-    lists["dense"] = sorted(dense_by, key=lambda a: (-dense_by[a], a))
+    refs = rank.references(claim.statement, lit.queries, anchors)
+    ref_vecs = store.encode(refs.texts)  # few: never cached
+    dense_ranked, dense_by = rank.dense_lists([p.arxiv_id for p in papers], vecs, refs, ref_vecs)
+    lists.update(dense_ranked)
 
     fused = rank.rrf(lists, k=opts.rrf_k)
     order = sorted(fused, key=lambda a: (-fused[a], -dense_by.get(a, 0.0), a))
@@ -216,9 +224,9 @@ def rank_claim(
     for aid in order:
         ranks = {name: pos[aid] for name, pos in positions.items() if aid in pos}
         out.append((pool[aid], fused[aid], dense_by[aid], ranks))
-    terms = {s.name: list(s.terms) if s.kind == "or" else [" ".join(ph) for ph in s.query.phrases]
-             for s in specs if s.kind == "or" or s.query is not None}
-    kinds = {s.name: s.kind for s in specs} | {"citers": "citers", "dense": "dense"}
+    terms = {s.name: list(s.terms) if s.kind in ("or", "title") else [" ".join(ph) for ph in s.query.phrases]
+             for s in specs if s.kind in ("or", "title") or s.query is not None}
+    kinds = {s.name: s.kind for s in specs} | {"citers": "citers"} | {n: "dense" for n, _ in rank.DENSE_LISTS}
     infos = [ListInfo(name=n, kind=kinds[n], size=len(ids), terms=terms.get(n, [])) for n, ids in lists.items()]
     return Ranked(out, infos, len(papers), anchors, papers)
 

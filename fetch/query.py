@@ -52,7 +52,7 @@ RULE: tuple[str, ...] = (
     "it fits, so very long queries become stricter rather than unbounded.",
     "A free text (the claim statement, a primary source's title or abstract, or a query read as a bag "
     "of words) is searched as an OR of its content words: common words and bare numbers dropped, most "
-    f"frequent first, at most {MAX_OR_TERMS}.",
+    f"frequent first, at most {MAX_OR_TERMS}. A title search is the same OR restricted to titles.",
     "Only papers listed in at least one of the claim's `literature.categories` (cross-lists count) and "
     "first submitted on or after its `literature.since` date count; a claim's own primary sources are "
     "never candidates.",
@@ -178,3 +178,13 @@ def fts5_or_expression(terms: tuple[str, ...]) -> str:
 def arxiv_or_expression(terms: tuple[str, ...]) -> str:
     """arXiv API `search_query` for the same OR search (`all:` fields)."""
     return " OR ".join(f'all:"{t}"' if " " in t else f"all:{t}" for t in terms)
+
+
+def fts5_title_expression(terms: tuple[str, ...]) -> str:
+    """SQLite FTS5 MATCH expression: any of the terms in the title column only."""
+    return f"title : ({fts5_or_expression(terms)})"
+
+
+def arxiv_title_expression(terms: tuple[str, ...]) -> str:
+    """arXiv API `search_query` for the same title search (`ti:` fields)."""
+    return " OR ".join(f'ti:"{t}"' if " " in t else f"ti:{t}" for t in terms)

@@ -84,7 +84,7 @@ class ListInfo(_Model):
     """One ranked list that was fused for a claim (provenance of the ranks)."""
 
     name: str
-    kind: Literal["quorum", "or", "citers", "dense"]
+    kind: Literal["quorum", "or", "title", "citers", "dense"]
     size: int = Field(ge=0)
     terms: list[str] = Field(default_factory=list, description="the words (OR list) or terms and phrases (quorum list) searched")
 

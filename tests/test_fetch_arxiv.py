@@ -180,3 +180,13 @@ def test_or_search_sends_words_with_relevance_sort_and_quotes_phrases(server):
     params = parse_qs(server.replay.log[0][1])
     assert params["search_query"][0].startswith('(all:"tool calling" OR all:format) AND (cat:cs.CL)')
     assert params["sortBy"] == ["relevance"]
+
+
+def test_title_search_sends_ti_fields_with_relevance_sort(server):
+    server.replay.fallback = server.replay.responses_dir / "q_testing_s0_m100_cfe7536492ca.xml"
+    got = source(server, page_size=100).search_title(("tool calling", "format"), since=dt.date(2025, 1, 1),
+                                                     until=dt.date(2026, 11, 22), categories=["cs.CL"], limit=100)
+    assert len(got) == 100
+    params = parse_qs(server.replay.log[0][1])
+    assert params["search_query"][0].startswith('(ti:"tool calling" OR ti:format) AND (cat:cs.CL)')
+    assert params["sortBy"] == ["relevance"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+from urllib.parse import parse_qs
 
 import pytest
 import typer
@@ -128,6 +129,9 @@ def test_live_fetch_end_to_end_against_local_arxiv_and_s2(app, repo, monkeypatch
     assert entry.anchors[0].citation_count == 7 and entry.anchors[0].citing_since == 1
     assert any(c.arxiv_id == "2502.00077" and c.origin == "cites-anchor" for c in entry.candidates)
     assert len(entry.seen) == entry.retrieved  # the recorded feed has papers before 2025: filtered out
+    sent = [parse_qs(q)["search_query"][0] for _, q in ax.replay.log if "search_query" in parse_qs(q)]
+    assert any(q.startswith("(ti:") for q in sent)  # title lists go to arXiv as ti: searches
+    assert {"title:query:0", "title:statement"} <= {li.name for li in entry.lists if li.kind == "title"}
 
 
 def test_no_mirror_is_one_line_and_if_mirror_exits_zero(app, repo, monkeypatch, tmp_path):

@@ -112,6 +112,15 @@ def test_or_search_ranks_papers_sharing_more_words_first(subset):
     assert sum(w in top for w in ("chain", "thought", "reasoning", "shift", "counterfactual")) >= 3
 
 
+def test_title_search_matches_titles_only(subset):
+    mirror, _ = subset
+    terms = ("counterfactual", "memorization")
+    hits = mirror.search_title(terms, since=dt.date(2025, 1, 1), categories=["cs.CL", "cs.AI", "cs.LG"], limit=50)
+    assert hits and all(any(t in h.title.lower() for t in ("counterfactual", "memoriz")) for h in hits)
+    in_abstract = mirror.search_or(terms, since=dt.date(2025, 1, 1), categories=["cs.CL", "cs.AI", "cs.LG"], limit=500)
+    assert any(not any(t in h.title.lower() for t in ("counterfactual", "memoriz")) for h in in_abstract)
+
+
 def test_lookup_returns_abstracts_of_known_ids_only(subset):
     mirror, _ = subset
     rec = subset_records()[0]
@@ -145,11 +154,11 @@ def test_claim_ranking_on_the_subset_finds_labelled_papers(subset, tmp_path):
     # Short lists keep the pool (and so the real model's work) to a few hundred papers.
     ranked = rank_claim(claim, MirrorBackend(mirror), start=claim.literature.since, today=today,
                         store=EmbeddingStore(tmp_path / "emb"),
-                        opts=FetchOptions(today=today, quorum_cap=20, or_cap=10))
+                        opts=FetchOptions(today=today, quorum_cap=20, or_cap=10, title_cap=10))
     assert ranked.pool < 300
     order = [f.arxiv_id for f, *_ in ranked.candidates]
     assert len(set(order[:20]) & labelled) >= 3, order[:20]
-    assert {"quorum:0", "or:statement", "dense"} <= {li.name for li in ranked.lists}
+    assert {"quorum:0", "or:statement", "title:statement", "dense", "dense:anchors"} <= {li.name for li in ranked.lists}
 
 
 # ----------------------------------------------------------------- snapshots of our own

@@ -28,13 +28,15 @@ def paper(aid: str, version: int = 1, day: str = "2025-06-01", title: str | None
 
 
 class FakeBackend:
-    """Scripted ranked lists per quorum query and per OR word list; records every call."""
+    """Scripted ranked lists per quorum query, per OR word list and per title list; records every call."""
 
     ranks_lists = True
 
     def __init__(self, quorum: dict[str, list[Found]] | None = None, ors: list[Found] | None = None,
-                 fail_for: set[str] = frozenset(), known: dict[str, Found] | None = None):
+                 fail_for: set[str] = frozenset(), known: dict[str, Found] | None = None,
+                 titles: list[Found] | None = None):
         self.quorum, self.ors, self.fail_for = quorum or {}, ors or [], set(fail_for)
+        self.titles = titles or []
         self.known = known or {}
         self.calls: list[tuple] = []
 
@@ -47,6 +49,10 @@ class FakeBackend:
     def search_or(self, terms, *, since, until, categories, limit=300):
         self.calls.append(("or", terms, since, until))
         return [Found(**p.__dict__) for p in self.ors]
+
+    def search_title(self, terms, *, since, until, categories, limit=200):
+        self.calls.append(("title", terms, since, until))
+        return [Found(**p.__dict__) for p in self.titles]
 
     def lookup(self, ids):
         self.calls.append(("lookup", tuple(ids)))
@@ -82,10 +88,16 @@ def test_first_fetch_fuses_lists_dedupes_and_filters_window(tmp_path, store):
     assert one.arxiv_id == "2501.00001"  # first in both quorum lists: fused score is highest
     assert (one.version, one.queries) == (3, [0, 1])
     assert one.ranks["quorum:0"] == 1 and one.ranks["quorum:1"] == 1 and "dense" in one.ranks
-    assert one.score == pytest.approx(2 / 61 + 1 / (60 + one.ranks["dense"]), abs=1e-6)
+    dense = {"dense", "dense:statement", "dense:queries", "dense:anchors"}
+    assert set(one.ranks) == {"quorum:0", "quorum:1"} | dense  # the OR and title lists came back empty
+    assert one.score == pytest.approx(2 / 61 + sum(1 / (60 + one.ranks[n]) for n in dense), abs=1e-6)
     assert [c.arxiv_id for c in entry.candidates] == ["2501.00001", entry.candidates[1].arxiv_id]
     assert len(entry.candidates) == 2 and set(entry.seen) == {c.arxiv_id for c in entry.candidates}
-    assert {li.name for li in entry.lists} >= {"quorum:0", "quorum:1", "or:statement", "dense"}
+    assert {li.name for li in entry.lists} >= {"quorum:0", "quorum:1", "or:statement", "title:query:0",
+                                               "title:query:1", "title:statement", "dense", "dense:anchors"}
+    assert {li.kind for li in entry.lists} == {"quorum", "or", "title", "dense"}
+    titles = [c for c in backend.calls if c[0] == "title"]
+    assert [c[1] for c in titles] == [("alpha", "beta"), ("gamma", "delta"), rank.or_terms(claim.statement)]
     assert one.url == "https://arxiv.org/abs/2501.00001" and one.first_seen == TODAY
     assert all(c[2:] == (dt.date(2025, 1, 1), TODAY) for c in backend.calls if c[0] == "quorum")
 
@@ -259,6 +271,45 @@ def test_pool_rank_scores_matches_only_and_orders_by_bm25():
     lists = rank.pool_rank(specs, papers)
     assert lists["quorum:0"] == ["2501.00001"]
     assert lists["or:statement"][0] == "2501.00001" and "2501.00002" not in lists["or:statement"]
+
+
+def test_title_list_counts_only_title_matches():
+    """Issue 11: a title says what a paper is about; a title list must ignore abstract-only matches."""
+    papers = [paper("2501.00001", title="counterfactual tasks expose memorized reasoning", abstract="puzzles"),
+              paper("2501.00002", title="a method for retrieval", abstract="counterfactual tasks and memorized answers"),
+              paper("2501.00003", title="memorized answers", abstract="unrelated")]
+    specs = [rank.ListSpec("title:query:0", "title", terms=("counterfactual", "memorized"), query_index=0)]
+    lists = rank.pool_rank(specs, papers)
+    assert lists["title:query:0"] == ["2501.00001", "2501.00003"]
+
+
+def test_title_lists_from_the_backend_are_fused(tmp_path, store):
+    claim = make_claim("c-one", ["alpha beta"])
+    backend = FakeBackend(quorum={"alpha beta": [paper("2501.00001"), paper("2501.00002")]},
+                          titles=[paper("2501.00002"), paper("2501.00009")])
+    run_fetch(tmp_path, [claim], backend, MIRROR, opts(), store=store)
+    entry = read_snapshot(tmp_path / SNAPSHOT_PATH).claims["c-one"]
+    by = {c.arxiv_id: c for c in entry.candidates}
+    assert by["2501.00002"].ranks["title:query:0"] == 1 and by["2501.00009"].ranks["title:statement"] == 2
+    assert entry.candidates[0].arxiv_id == "2501.00002"  # in a quorum list and both title lists
+    info = {li.name: li for li in entry.lists}
+    assert info["title:query:0"].kind == "title" and info["title:query:0"].terms == ["alpha", "beta"]
+
+
+def test_dense_lists_give_each_kind_of_reference_its_own_list():
+    """A paper very close to one anchor ranks first in dense:anchors although its mean similarity is lower."""
+    import numpy as np
+
+    refs = rank.References("statement", ("q0", "q1"), ("anchor a", "anchor b"))
+    ref_vecs = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    pool = np.array([[0.0, 0.0, 1.0], [0.8, 0.6, 0.0]], dtype=np.float32)  # p1 = anchor b; p2 = mostly statement
+    lists, mean = rank.dense_lists(["p1", "p2"], pool, refs, ref_vecs)
+    assert set(lists) == {"dense", "dense:statement", "dense:queries", "dense:anchors"}
+    assert lists["dense"] == ["p2", "p1"] and lists["dense:statement"] == ["p2", "p1"]
+    assert lists["dense:anchors"] == ["p1", "p2"]
+    assert mean["p1"] == pytest.approx(0.2) and mean["p2"] == pytest.approx((3 * 0.8 + 0.6) / 5)
+    no_anchor, _ = rank.dense_lists(["p1"], pool[:1], rank.References("s", ("q",), ()), ref_vecs[:2])
+    assert "dense:anchors" not in no_anchor
 
 
 def test_dense_scores_are_mean_cosine():

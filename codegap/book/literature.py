@@ -84,7 +84,7 @@ def _suggestion(p: view.PaperView) -> str:
 
 
 def _evidence(p: view.PaperView) -> str:
-    lexical = sorted(n for n in p.ranks if n != "dense")
+    lexical = sorted(n for n in p.ranks if n != "dense" and not n.startswith("dense:"))
     dense = "—" if p.dense is None else f"{p.dense:.2f}"
     return text(f"{len(lexical)} lists; similarity {dense}")
 
