@@ -24,6 +24,20 @@ def copy_repo(repo: Path, dest: Path) -> Path:
     return dest
 
 
+def _fixture_samples_html() -> str:
+    """The report notebook's table of replies over five made-up rows (two arms)."""
+    import pandas as pd
+
+    from codegap.experiments.report import samples_table
+
+    rows = [{"unit": i, "instance": f"u{i}", "arm": "direct" if i % 2 else "code", "correct": bool(i % 3),
+             "reply": f"reply number {i} <b>not bold</b>"} for i in range(5)]
+    return samples_table(pd.DataFrame(rows), limit=4, source="results/samples/fixture.jsonl.gz")
+
+
+FIXTURE_SAMPLES_HTML = _fixture_samples_html()
+
+
 def add_fixture_run(root: Path, claim: str = "iterative-execution", verdicts=("holds", "does not hold")) -> None:
     """Append fixture records (a flip across two runs) and their executed notebook."""
     nb_rel = Path("results/notebooks") / claim / "fixture.ipynb"
@@ -32,6 +46,8 @@ def add_fixture_run(root: Path, claim: str = "iterative-execution", verdicts=("h
         nbformat.v4.new_markdown_cell("# Fixture notebook\n\nWritten by the test suite."),
         nbformat.v4.new_code_cell("print('fixture')", outputs=[
             nbformat.v4.new_output("stream", name="stdout", text="fixture\n")]),
+        nbformat.v4.new_code_cell("report.samples()", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/html": FIXTURE_SAMPLES_HTML, "text/plain": "<table>"})]),
     ]
     (root / nb_rel).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, root / nb_rel)

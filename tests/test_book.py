@@ -23,7 +23,7 @@ def test_claim_page_is_generated_from_the_record(tmp_path):
     assert "arXiv:2305.01210v3" in page and "88.4%" in page
     assert "as 67.0%" in page  # the seed/anchor mismatch is flagged
     assert "Not run on any model yet" in page
-    assert "`gain` > 0" in page
+    assert "`gain` has its whole interval above 0" in page
     assert page.rstrip().endswith("LITERATURE")
 
 
@@ -155,3 +155,22 @@ def test_build_drops_pages_whose_source_is_gone(tmp_path):
     for page in (root / "_build/html").rglob("*.html"):  # nor a link to it in any sidebar
         text = page.read_text(encoding="utf-8")
         assert not [p for p in fixture_pages if p in text], page
+
+
+def test_reply_tables_of_older_notebooks_lose_their_pre_tags():
+    """Old report notebooks put each reply in a <pre> (slow pages); the book swaps only those."""
+    import nbformat
+
+    from codegap.book.assemble import _lighten_reply_tables
+
+    table = ('<div class="cg-samples"><table class="cg-samples-table"><tbody><tr><td><details>'
+             '<summary>9 chars</summary><pre>&lt;pre&gt;x</pre></details></td></tr></tbody></table></div>')
+    other = "<pre>kept</pre>"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": table}),
+        nbformat.v4.new_output("display_data", data={"text/html": other})])]
+    _lighten_reply_tables(nb)
+    out = [o["data"]["text/html"] for o in nb.cells[0].outputs]
+    assert out[0].count("<pre>") == 0 and '<div class="cg-reply">&lt;pre&gt;x</div>' in out[0]
+    assert out[1] == other

@@ -88,4 +88,28 @@ def test_claim_page_renders_results_chart(site):
     charts, marks, errors, foreign, text = _visit(site, "book/generated/claims/iterative-execution.html")
     assert charts >= 2 and marks > 5
     assert errors == [] and foreign == []
-    assert "Latest verdict per model" in text and "Newer work since" in text
+    assert "Latest verdict per tested subject" in text and "Newer work since" in text
+
+
+def test_filter_box_hides_replies_that_do_not_match(site):
+    """The table of replies on a run page: the filter box works (codegap.js), replies stay text."""
+    from playwright.sync_api import sync_playwright
+
+    base, executable = site
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=ARGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)) if not any(t in str(e) for t in THIRD_PARTY) else None)
+        page.goto(f"{base}/book/generated/runs/iterative-execution--fixture--not-a-real-model.html", wait_until="load")
+        rows = page.locator("table.cg-samples-table tbody tr")
+        assert rows.count() == 4, "the table shows the first `limit` replies"
+        assert "The first 4 of 5 replies" in page.inner_text("main")
+        assert page.locator("table.cg-samples-table b").count() == 0, "a reply's markup is shown as text"
+        page.fill("input.cg-filter", "direct")
+        visible = [r for r in range(rows.count()) if rows.nth(r).is_visible()]
+        assert len(visible) == 2
+        page.fill("input.cg-filter", "")
+        assert all(rows.nth(r).is_visible() for r in range(rows.count()))
+        browser.close()
+    assert errors == []

@@ -364,6 +364,11 @@ _DOM_PROBE = r"""() => {
 }"""
 
 
+def _leaves_the_machine(url: str) -> bool:
+    u = urlparse(url)
+    return u.scheme in ("http", "https", "ws", "wss") and u.hostname != "127.0.0.1"
+
+
 def scan(html_root: Path, pages: list[str], executable: str) -> Findings:
     """Serve `html_root` on 127.0.0.1 and open each page (relative path) in headless Chromium."""
     from playwright.sync_api import sync_playwright
@@ -389,8 +394,11 @@ def scan(html_root: Path, pages: list[str], executable: str) -> Findings:
 
                 page.on("dialog", on_dialog)
                 page.on("request", lambda r, foreign=foreign: foreign.append(r.url)
-                        if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-                        and urlparse(r.url).hostname != "127.0.0.1" else None)
+                        if _leaves_the_machine(r.url) else None)
+                # a request that leaves the machine is recorded above and then cut off here: offline,
+                # it would otherwise hang until the navigation timeout and hide every other finding
+                page.route("**/*", lambda route: route.abort() if _leaves_the_machine(route.request.url)
+                           else route.continue_())
                 url = f"{base}/{rel}"
                 page.goto(url, wait_until="load")
                 injected, text = _inspect(page, url)

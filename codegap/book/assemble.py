@@ -49,6 +49,7 @@ def _copy_run_notebooks(claims: list[Claim], records: list[RunRecord], repo: Pat
                 lines = cells[0].source.lstrip().splitlines()[1:]
                 cells[0] = nbformat.v4.new_markdown_cell("\n".join(lines)) if any(l.strip() for l in lines) else None
             nb.cells = [title] + [x for x in cells if x is not None]
+            _lighten_reply_tables(nb)
             # myst-nb needs the language to highlight code; papermill keeps it, hand-made notebooks may not.
             nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
             nb.metadata.setdefault("language_info", {"name": "python"})
@@ -56,6 +57,24 @@ def _copy_run_notebooks(claims: list[Claim], records: list[RunRecord], repo: Pat
             nbformat.write(nb, runs / f"{name}.ipynb")
             pages.setdefault(c.id, {})[model] = f"../runs/{name}"
     return pages
+
+
+def _lighten_reply_tables(nb: nbformat.NotebookNode) -> None:
+    """Show replies in tables written before report.samples dropped `<pre>` as `div.cg-reply`.
+
+    The theme measures every `<pre>` on load (one layout each), so a table of 2,000 replies kept
+    its page loading for about a minute. Inside a `cg-samples` output every reply was escaped by
+    `html.escape`, so each literal `<pre>` tag there is the table's own and is swapped safely;
+    nothing else in the notebook changes.
+    """
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            page = data.get("text/html")
+            if isinstance(page, list):
+                page = "".join(page)
+            if isinstance(page, str) and 'class="cg-samples"' in page and "<pre>" in page:
+                data["text/html"] = page.replace("<pre>", '<div class="cg-reply">').replace("</pre>", "</div>")
 
 
 def assemble(repo: Path = REPO) -> Path:

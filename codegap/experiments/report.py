@@ -64,6 +64,7 @@ class Report:
     evaluation: Evaluation
     at_budget: bool = False
     notes: list[str] = field(default_factory=list)
+    header_path: str = ""  # the samples file, as the notebook was given it
 
     @classmethod
     def load(cls, claim_id: str, *, model: str, seed: int, samples_path: str, params: dict[str, Any]) -> "Report":
@@ -86,7 +87,7 @@ class Report:
             notes = [f"Run by hand: {res.spent.units} units, {res.spent.samples} replies, stop: {res.spent.stop}. "
                      "Nothing was recorded; `codegap run` records runs."]
         ev = evaluate(check, claim, rows, full, at_budget=at_budget)
-        return cls(claim, model, seed, full, header, rows, ev, at_budget, notes)
+        return cls(claim, model, seed, full, header, rows, ev, at_budget, notes, samples_path or "")
 
     # --- pieces the notebook displays ------------------------------------------------------
     @property
@@ -158,25 +159,11 @@ class Report:
         return HTML(f"<p><b>Verdict for <code>{html.escape(subject)}</code>: {html.escape(d.verdict)}</b> "
                     f"({html.escape(MEANING[d.verdict])}).</p><ul>{reasons}</ul>{note}")
 
-    def samples(self, limit: int = 2000) -> Any:
-        """Every reply as a filterable table (escaped; the filter box needs the book's small script)."""
+    def samples(self, limit: int = 300) -> Any:
+        """The first `limit` replies as a filterable table (see `samples_table`)."""
         from IPython.display import HTML
 
-        t = self.table
-        cols = ["unit", "instance", "arm", "round", "epoch", "parsed", "correct", "unparseable", "truncated", "detail"]
-        cols = [c for c in cols if c in t.columns]
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols + ["reply"])
-        body = []
-        for _, r in t.head(limit).iterrows():
-            cells = "".join(f"<td>{html.escape(_cell(r[c]))}</td>" for c in cols)
-            reply = html.escape(str(r["reply"]))
-            body.append(f"<tr>{cells}<td><details><summary>{len(str(r['reply']))} chars</summary>"
-                        f"<pre>{reply}</pre></details></td></tr>")
-        more = f"<p>first {limit} of {len(t)} replies</p>" if len(t) > limit else ""
-        return HTML(f'<div class="cg-samples"><input type="search" class="cg-filter" '
-                    f'placeholder="filter replies (e.g. an instance id, an arm, False)" aria-label="filter">'
-                    f'<table class="cg-samples-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
-                    f"</tbody></table>{more}</div>")
+        return HTML(samples_table(self.table, limit=limit, source=self.header_path))
 
     def chart(self, x: str, *, color: str = "arm", title: str = "") -> Any:
         """Accuracy against a difficulty column, one line per arm, with Wilson 95% bars (descriptive)."""
@@ -196,6 +183,31 @@ class Report:
                                                  tooltip=[x, color, "accuracy", "ci_low", "ci_high", "n"])
         bars = base.mark_errorbar().encode(y="ci_low:Q", y2="ci_high:Q")
         return (line + bars).properties(title=title or f"accuracy by {x}", width=380, height=220)
+
+
+def samples_table(t: pd.DataFrame, *, limit: int = 300, source: str = "") -> str:
+    """The first `limit` replies of a samples frame as a filterable HTML table (every field escaped).
+
+    Why a cap and no `<pre>` per reply: the book theme measures every `<pre>` on load (to make
+    wide ones scrollable), one layout each, so 2,000 of them kept a run page loading for a
+    minute. Replies sit in a `div.cg-reply` (pre-wrapped by codegap.css) inside `<details>`;
+    the filter box is wired by the book's `codegap.js` and hides the rows whose text lacks it.
+    """
+    cols = ["unit", "instance", "arm", "round", "epoch", "parsed", "correct", "unparseable", "truncated", "detail"]
+    cols = [c for c in cols if c in t.columns]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols + ["reply"])
+    body = []
+    for _, r in t.head(limit).iterrows():
+        cells = "".join(f"<td>{html.escape(_cell(r[c]))}</td>" for c in cols)
+        reply = html.escape(str(r["reply"]))
+        body.append(f"<tr>{cells}<td><details><summary>{len(str(r['reply']))} chars</summary>"
+                    f'<div class="cg-reply">{reply}</div></details></td></tr>')
+    where = f" (all of them are in {html.escape(source)})" if source else ""
+    more = f"<p>The first {limit} of {len(t)} replies{where}.</p>" if len(t) > limit else ""
+    return (f'<div class="cg-samples"><input type="search" class="cg-filter" '
+            f'placeholder="filter replies (e.g. an instance id, an arm, False)" aria-label="filter">'
+            f'<table class="cg-samples-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
+            f"</tbody></table>{more}</div>")
 
 
 def _cell(value: Any) -> str:
