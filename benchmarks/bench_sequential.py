@@ -81,7 +81,8 @@ def main() -> int:
             n = oracle_fixed_n(o, cond.threshold, condition_alpha(exp.verdict, r.metric)) if o is not None else None
             if n is not None:
                 ns.append(n)
-        oracle = max(ns) if ns and ev.decision.decided else None
+        # no design decides on fewer units than the rule's own minimum (min_n), however large the effect
+        oracle = max(max(ns), exp.verdict.min_n) if ns and ev.decision.decided else None
         tokens = sum(r.tokens_out for r in rows_)
         units = rec.spent.units
         per_unit_tokens = tokens / units if units else 0
@@ -91,6 +92,11 @@ def main() -> int:
               f"{tokens:,} output tokens, {rec.provenance.duration_s or 0:.0f} s")
         print(f"  fixed, planned for the budget: {budget} units, ~{per_unit_tokens * budget:,.0f} tokens, "
               f"~{per_unit_s * budget:.0f} s")
+        if rec.spent.stop != "decided":
+            # an undecided run (its budget, or a smaller --max-units, ran out) says nothing about how
+            # much a sequential design saves: it would have needed more units than it got
+            print(f"  not decided ({rec.spent.stop} at {units} of {budget} units): no ratio")
+            continue
         print(f"RATIO sequential_vs_budget[{cid}] = {units / budget:.3f}   (units, tokens and time alike)")
         if oracle is not None and math.isfinite(oracle):
             print(f"  fixed, oracle (knows the effect): {math.ceil(oracle)} units")
@@ -100,7 +106,7 @@ def main() -> int:
     if rows:
         total_units = sum(u for _, u, _, _ in rows)
         total_budget = sum(b for _, _, b, _ in rows)
-        print(f"\nRATIO sequential_vs_budget[all] = {total_units / total_budget:.3f}")
+        print(f"\nRATIO sequential_vs_budget[all] = {total_units / total_budget:.3f}   (decided runs only)")
     return 0
 
 
