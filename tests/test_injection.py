@@ -68,7 +68,7 @@ PAYLOADS = [
 SKIP_KEYS = {"id", "claim", "run_id", "status_date", "date", "date_given", "since", "until", "arxiv", "relation",
              "unit", "change", "op", "version", "notebook", "name", "categories", "kind", "origin",
              "fetched_at", "first_seen", "submitted", "reviewed", "schema_version", "fingerprint", "key",
-             "rule_version", "samples", "seen", "precision", "stance", "verdict"}
+             "rule_version", "samples", "inspect_logs", "seen", "precision", "stance", "verdict"}
 #: Fields that carry a payload but that no page shows (yet): checked for scripts, not for text.
 NOT_SHOWN = re.compile(r"^(claim\.tags|claim\.literature\.|literature\.candidates\[0\]\.(authors|url|categories)"
                        r"|literature\.anchors\[\d+\]\.note|record\.metrics\[\d+\]\.note"
