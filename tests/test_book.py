@@ -174,3 +174,23 @@ def test_reply_tables_of_older_notebooks_lose_their_pre_tags():
     out = [o["data"]["text/html"] for o in nb.cells[0].outputs]
     assert out[0].count("<pre>") == 0 and '<div class="cg-reply">&lt;pre&gt;x</div>' in out[0]
     assert out[1] == other
+
+
+def test_dashboard_shows_verdicts_of_earlier_rules_as_such(tmp_path):
+    """A subject run only under an earlier rule is not shown with that verdict as today's evidence;
+    once it has a record under the current rule, that record's verdict is the cell."""
+    from codegap.verdicts import rule_version
+
+    claims = load_claims(REPO / "claims")
+    claim = next(c for c in claims if c.id == "iterative-execution")
+    add_fixture_run(tmp_path)  # rule version "fixture-rule": not the claim's current rule
+    records = iter_records(tmp_path / "results")
+    md = html.unescape(dashboard.render(claims, records, {}))
+    assert "does not hold (earlier rule)" in md and "cg-earlier-rule" in md
+    assert "1 model run only under an earlier rule" in dashboard.verdict_summary(claim, records)
+
+    current = records[-1].model_copy(update={"run_id": "20260105T000000Z-fixture", "verdict": "holds",
+                                             "rule_version": rule_version(claim.experiment.verdict)})
+    md = html.unescape(dashboard.render(claims, [*records, current], {}))
+    assert "(earlier rule)" not in md.split("## Across model size")[0].split("## Every claim")[0]
+    assert dashboard.verdict_summary(claim, [*records, current]) == "holds on 1 model"

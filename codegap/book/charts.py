@@ -18,6 +18,7 @@ VERDICT_COLORS = {
     "does not hold": "#c62828",
     "inconclusive": "#9e9e9e",
     "premise not met": "#6a4c93",
+    "earlier rule": "#f3e5c0",
     "not run": "#eeeeee",
     "no live check": "#ffffff",
 }

@@ -209,8 +209,29 @@ def results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str]
     return "\n".join(out)
 
 
+def latest_by_rule(claim: Claim, records: list[RunRecord]) -> tuple[dict[str, RunRecord], dict[str, RunRecord]]:
+    """(current, earlier): per tested subject, the newest record decided under the claim's current
+    rule, and, for subjects with none, the newest record decided under an earlier rule or design.
+
+    Why: a verdict is only the current evidence when it was decided by the current rule; the old
+    designs issue 9 replaced (and rules changed since) must not stand on the dashboard as today's
+    verdict. The claim page shows earlier records with what the current rule makes of them.
+    """
+    latest = latest_per_model(records, claim.id)
+    if not isinstance(claim.experiment, Experiment):
+        return {}, latest
+    current_version = rule_version(claim.experiment.verdict)
+    current: dict[str, RunRecord] = {}
+    for rec in records:  # oldest first
+        if rec.claim == claim.id and rec.rule_version == current_version:
+            current[rec.tested] = rec
+    earlier = {s: r for s, r in latest.items() if s not in current}
+    return current, earlier
+
+
 def scale_frame(claims: list[Claim], records: list[RunRecord]) -> pd.DataFrame:
-    """Per claim and embedded model of known size: the rule's first metric of the latest record."""
+    """Per claim and embedded model of known size: the rule's first metric of the latest record
+    decided under the current rule (metrics of earlier designs may mean something else)."""
     from codegap.models.spec import parse_model
     from codegap.models.weights import CATALOG
 
@@ -219,7 +240,7 @@ def scale_frame(claims: list[Claim], records: list[RunRecord]) -> pd.DataFrame:
         if not isinstance(c.experiment, Experiment):
             continue
         key = c.experiment.verdict.all[0].metric
-        for subject, rec in latest_per_model(records, c.id).items():
+        for subject, rec in latest_by_rule(c, records)[0].items():
             try:
                 spec = parse_model(subject)
             except Exception:  # a trained organism or a model pair: no size to place it at
