@@ -194,3 +194,18 @@ def test_dashboard_shows_verdicts_of_earlier_rules_as_such(tmp_path):
     md = html.unescape(dashboard.render(claims, [*records, current], {}))
     assert "(earlier rule)" not in md.split("## Across model size")[0].split("## Every claim")[0]
     assert dashboard.verdict_summary(claim, [*records, current]) == "holds on 1 model"
+
+
+def test_scale_chart_draws_one_panel_per_claim_naming_its_metric():
+    import pandas as pd
+
+    from codegap.book import charts
+
+    df = pd.DataFrame([
+        {"claim": c, "metric": m, "model": f"local/{size}", "parameters_b": size, "value": v,
+         "ci_low": v - 0.1, "ci_high": v + 0.1, "verdict": verdict}
+        for c, m in (("claim-a", "gap"), ("claim-b", "drop"))
+        for size, v, verdict in ((0.135, 0.1, "inconclusive"), (0.494, 0.4, "holds"))])
+    svg = charts.to_svg(charts.scale_chart(df))
+    assert "claim-a: gap" in svg and "claim-b: drop" in svg
+    assert "parameters (billions, log scale)" in svg

@@ -123,18 +123,19 @@ def scale_chart(df: pd.DataFrame) -> alt.Chart:
 
     `df` columns: claim, metric, model, parameters_b, value, ci_low, ci_high, verdict.
     """
+    df = df.assign(panel=df["claim"] + ": " + df["metric"])  # say which metric each panel plots
     base = alt.Chart(df).encode(
         x=alt.X("parameters_b:Q", title="parameters (billions, log scale)", scale=alt.Scale(type="log")),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLORS)[:4],
                                                       range=list(VERDICT_COLORS.values())[:4]),
                         legend=alt.Legend(orient="bottom", title="verdict")),
     )
-    bars = base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title="key metric with its interval"),
+    bars = base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title="rule metric, 95% interval"),
                                                 y2="ci_high:Q")
     points = base.mark_point(filled=True, size=70).encode(
         y="value:Q", tooltip=["claim", "metric", "model", "value", "ci_low", "ci_high", "verdict"])
     line = base.mark_line(color="#888", strokeDash=[3, 3]).encode(y="value:Q", detail="claim:N")
-    chart = alt.layer(line, bars, points).properties(width=200, height=150)
+    chart = alt.layer(line, bars, points).properties(width=230, height=150)
     if df["claim"].nunique() > 1:
-        return chart.facet(facet=alt.Facet("claim:N", title=None), columns=3).resolve_scale(y="independent")
+        return chart.facet(facet=alt.Facet("panel:N", title=None), columns=2).resolve_scale(y="independent")
     return chart
