@@ -1,8 +1,7 @@
-"""Shared test helpers: where the repo and ../shared are, and fixture claims."""
+"""Shared test helpers: where the repo and the fixtures are, the book built once, the browser named."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,6 @@ def pytest_report_header(config) -> str:
     return f"browser: {found.describe() if found else 'no Chromium-family browser found'}"
 
 
-def shared_dir() -> Path:
-    """../shared beside the checkout (or $CODEGAP_SHARED)."""
-    return Path(os.environ.get("CODEGAP_SHARED", REPO.parent / "shared"))
-
-
-@pytest.fixture
-def shared() -> Path:
-    """The shared data folder; in CI its absence is a failure, elsewhere a skip."""
-    path = shared_dir()
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"../shared is missing at {path}; CI always provides it")
-        pytest.skip(f"../shared not found at {path}")
-    return path
-
-
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> Path:
     """One strict (-W) build of the real book plus a labelled fixture run, shared by tests."""
@@ -45,3 +28,18 @@ def built_book(tmp_path_factory) -> Path:
     res = build(root)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return root
+
+
+@pytest.fixture
+def default_sigint():
+    """Python's own Ctrl-C handler for one test, then whatever was there before.
+
+    A process started in the background by a shell without job control inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler: tests that send
+    themselves SIGINT to check Ctrl-C handling need the handler an interactive user has.
+    """
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -376,7 +376,7 @@ def test_run_records_the_engine_and_a_rerun_gives_the_same_record(tmp_path, monk
     assert comparable(rows[1]) == comparable(rows[0])
 
 
-def test_ctrl_c_cancels_the_batch_keeps_replies_and_a_rerun_asks_only_for_the_rest(tmp_path, monkeypatch):
+def test_ctrl_c_cancels_the_batch_keeps_replies_and_a_rerun_asks_only_for_the_rest(tmp_path, monkeypatch, default_sigint):
     """Ctrl-C while a slow request is out: KeyboardInterrupt at once, "cancelled" in the log, replies kept."""
     import os
     import signal

@@ -165,7 +165,7 @@ def test_sample_total_follows_epochs_limit_and_ids():
     assert engine._sample_total(task(5), 2, {"sample_id": [0, 3]}) == 4
 
 
-def test_ctrl_c_cancels_the_eval_and_the_engine_stays_usable(tmp_path, monkeypatch):
+def test_ctrl_c_cancels_the_eval_and_the_engine_stays_usable(tmp_path, monkeypatch, default_sigint):
     """Ctrl-C while waiting: KeyboardInterrupt in the caller, a cancelled log, next run fine."""
     import os
     import signal
