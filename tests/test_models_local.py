@@ -204,3 +204,22 @@ def test_an_unsupported_schema_is_refused_not_run_unconstrained():
     assert "root ::=" in schema_grammar(_TOOL_SCHEMA)
     with pytest.raises(ValueError, match="response_schema"):
         schema_grammar({"type": "object", "properties": {"x": {"$ref": "#/nowhere"}}})
+
+
+def test_a_prompt_longer_than_the_context_is_an_empty_model_length_reply(smol_path):
+    """One conversation that outgrew the context answers with stop reason model_length (as an
+    API server's context_length_exceeded does) instead of failing the evaluation it is in."""
+    from codegap.models.llama_engine import Sampling, get_engine
+
+    eng = get_engine(smol_path, n_parallel=4, n_ctx_per_seq=512, n_threads=None)
+    long = eng.tokenize_chat([{"role": "user", "content": "word " * 600}])
+    assert len(long) > 512
+    done = eng.submit(long, Sampling(temperature=0.0, top_p=1.0, top_k=0, seed=1, max_tokens=8)).result()
+    assert (done.text, done.completion_tokens, done.stop_reason) == ("", 0, "prompt_too_long")
+    short = eng.generate([{"role": "user", "content": "hi"}],
+                         Sampling(temperature=0.0, top_p=1.0, top_k=0, seed=1, max_tokens=4))
+    assert short.completion_tokens > 0, "the engine keeps answering"
+
+    model = get_model(MODEL, n_ctx=512)
+    out = _gen(model, "word " * 600, max_tokens=8)
+    assert out.stop_reason == "model_length" and out.completion == ""

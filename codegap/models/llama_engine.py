@@ -94,7 +94,7 @@ class Completion:
     text: str
     prompt_tokens: int
     completion_tokens: int
-    stop_reason: str  # "stop" | "max_tokens" | "model_length"
+    stop_reason: str  # "stop" | "max_tokens" | "model_length" (context filled while generating) | "prompt_too_long"
     seconds: float
 
 
@@ -214,10 +214,12 @@ class LlamaEngine:
     def submit(self, prompt: list[int], sampling: Sampling) -> concurrent.futures.Future:
         """Queue one generation; the future resolves to a Completion."""
         if len(prompt) + 1 > self.n_ctx_per_seq:
+            # The conversation has outgrown the context: that is this request's answer (nothing
+            # could be generated), as an API server's context_length_exceeded is, not a failure
+            # of the whole evaluation (one long multi-round sample used to sink every other one).
             fut: concurrent.futures.Future = concurrent.futures.Future()
-            fut.set_exception(ValueError(
-                f"prompt of {len(prompt)} tokens does not fit the per-sequence context "
-                f"({self.n_ctx_per_seq}); raise model arg n_ctx"))
+            fut.set_result(Completion(text="", prompt_tokens=len(prompt), completion_tokens=0,
+                                      stop_reason="prompt_too_long", seconds=0.0))
             return fut
         req = _Request(prompt=list(prompt), sampling=sampling)
         self._queue.put(req)

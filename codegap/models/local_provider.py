@@ -187,7 +187,11 @@ class LocalLlamaAPI(ModelAPI):
         done = await asyncio.wrap_future(engine.submit(prompt, sampling))
         output = ModelOutput.from_content(
             model=self.model_name, content=done.text,
-            stop_reason="max_tokens" if done.stop_reason != "stop" else "stop",
+            # a prompt longer than the context is inspect's "model_length" (no reply, as an API
+            # server's context_length_exceeded); a reply cut off by max_tokens or by the context
+            # filling up while generating is "max_tokens" (truncated)
+            stop_reason=("stop" if done.stop_reason == "stop" else
+                         "model_length" if done.stop_reason == "prompt_too_long" else "max_tokens"),
         )
         output.usage = ModelUsage(
             input_tokens=done.prompt_tokens, output_tokens=done.completion_tokens,
