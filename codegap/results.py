@@ -115,7 +115,8 @@ class RunRecord(BaseModel):
     rule_version: str = ""
     samples: str | None = Field(None, description="stored samples, relative to the folder holding results/ "
                                                   "(the repository): results/samples/...")
-    samples_sha256: str | None = None
+    samples_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                                       description="sha256 of the samples file, lowercase hex")
     notebook: str | None = Field(None, description="executed notebook, relative to the folder holding results/")
     details: dict[str, Any] = Field(default_factory=dict,
                                     description="what the analysis reported beyond its metrics")

@@ -234,3 +234,18 @@ def test_absolute_paths_inside_the_configured_results_folder_stay_readable(tmp_p
     record.write_text(json.dumps(data))
     with pytest.raises(Exception, match="absolute"):
         iter_records(root)
+
+
+def test_a_record_samples_digest_must_be_a_sha256() -> None:
+    """The digest identifies the samples file; only 64 lowercase hex digits are one (anything else is refused)."""
+    import pydantic
+
+    from codegap.results import RunRecord
+
+    good = next(p for p in sorted((REPO / "results" / "records").rglob("*.json"))
+                if '"samples_sha256": "' in p.read_text(encoding="utf-8"))
+    data = json.loads(good.read_text(encoding="utf-8"))
+    RunRecord.model_validate(data)
+    for bad in ("<img src=x onerror=alert(1)>", data["samples_sha256"].upper(), data["samples_sha256"][:-1]):
+        with pytest.raises(pydantic.ValidationError, match="samples_sha256"):
+            RunRecord.model_validate({**data, "samples_sha256": bad})
