@@ -209,3 +209,10 @@ def test_scale_chart_draws_one_panel_per_claim_naming_its_metric():
     svg = charts.to_svg(charts.scale_chart(df))
     assert "claim-a: gap" in svg and "claim-b: drop" in svg
     assert "parameters (billions, log scale)" in svg
+
+
+def test_nested_mappings_are_flattened_not_shown_as_python_reprs():
+    from codegap.book.markdown import mapping
+
+    shown = html.unescape(str(mapping({"seed": 1, "sampling": {"one_pass": {"role": "a `b` \u200b", "t": 0.0}}})))
+    assert shown == "seed=1, sampling.one_pass.role=a `b` \u200b, sampling.one_pass.t=0.0"

@@ -98,9 +98,20 @@ def emph(value: object) -> Md:
     return Md(f"*{text(value)}*")
 
 
+def _flat(values: Mapping[str, object], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in values.items():
+        if isinstance(v, Mapping):  # nested (e.g. sampling per request role): role.key=value
+            out += _flat(v, f"{prefix}{k}.")
+        else:
+            out.append(f"{prefix}{k}={v}")
+    return out
+
+
 def mapping(values: Mapping[str, object]) -> Md:
-    """`k=v, k=v` as plain text (not a Python repr: a reader sees each value as it is)."""
-    return text(", ".join(f"{k}={v}" for k, v in values.items()))
+    """`k=v, k=v` as plain text, nested mappings as `k.sub=v` (never a Python repr, which would
+    show strings quoted and escaped: a reader sees each value as it is)."""
+    return text(", ".join(_flat(values)))
 
 
 def safe_url(url: object) -> str | None:
