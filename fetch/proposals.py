@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 import snowballstemmer
 import yaml
 
-from .atomic import write_atomic
+from codegap.atomic import replace as write_atomic
 from .query import TEXT_STOPWORDS
 from .records import Found
 

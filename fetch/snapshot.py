@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .atomic import write_atomic
+from codegap.atomic import replace as write_atomic
 
 SNAPSHOT_FORMAT = 2
 SNAPSHOT_PATH = Path("literature") / "snapshot.json"

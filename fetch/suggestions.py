@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .atomic import write_atomic
+from codegap.atomic import replace as write_atomic
 from .triage import STANCES, Review
 
 SUGGESTIONS_PATH = Path("literature") / "suggestions.yaml"

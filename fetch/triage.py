@@ -25,7 +25,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .atomic import write_atomic
+from codegap.atomic import replace as write_atomic
 
 REVIEWS_PATH = Path("literature") / "reviews.yaml"
 STANCES: tuple[str, ...] = ("supports", "challenges", "qualifies", "irrelevant")
