@@ -149,6 +149,31 @@ class Progress:
     on_sample: Callable[[int, int], None] | None = None
 
 
+class LineProgress:
+    """Progress as plain lines, for a run whose stderr is a file or a CI log.
+
+    Rich draws its bars only on a terminal; redirected, it prints nothing until the
+    claim ends, and a two-hour local run would look hung. So, off a terminal: one
+    line per finished batch, and within a batch a line at most once a minute.
+    """
+
+    def __init__(self, claim_id: str, console: Any, every_s: float = 60.0) -> None:
+        self.claim_id, self.console, self.every_s = claim_id, console, every_s
+        self.start = self.last = time.monotonic()
+
+    def _say(self, text: str) -> None:
+        self.last = time.monotonic()
+        self.console.print(f"{time.strftime('%H:%M:%S')} {self.claim_id}: {text} "
+                           f"({self.last - self.start:.0f} s)", markup=False, highlight=False)
+
+    def sample(self, done: int, total: int) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            self._say(f"samples in this batch {done}/{total or '?'}")
+
+    def batch(self, done: int, limit: int, verdict: str) -> None:
+        self._say(f"units {done}/{limit}, {verdict} so far")
+
+
 @dataclass
 class SequentialResult:
     rows: list[SampleRow]
@@ -451,12 +476,18 @@ def register(app: typer.Typer) -> None:
                 units_task = bar.add_task(f"  {c.id}: units", total=experiment_of(c).budget.max_units)
                 sample_task = bar.add_task("    samples in batch", total=None)
 
-                def on_batch(done: int, limit: int, ev: Evaluation, _t=units_task, _c=c) -> None:
+                lines = LineProgress(c.id, console) if not console.is_terminal else None
+
+                def on_batch(done: int, limit: int, ev: Evaluation, _t=units_task, _c=c, _l=lines) -> None:
                     bar.update(_t, completed=done, total=limit,
                                description=f"  {_c.id}: {ev.decision.verdict} so far")
+                    if _l:
+                        _l.batch(done, limit, ev.decision.verdict)
 
-                def on_sample(done: int, total: int, _t=sample_task) -> None:
+                def on_sample(done: int, total: int, _t=sample_task, _l=lines) -> None:
                     bar.update(_t, completed=done, total=total or None)
+                    if _l:
+                        _l.sample(done, total)
 
                 try:
                     path = run_claim(c, model=model, seed=seed, overrides=overrides, max_units=max_units,

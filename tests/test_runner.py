@@ -58,6 +58,8 @@ def test_run_writes_samples_report_and_record(env):
     res = invoke("run", "--model", MODEL, "--claim", CLAIM, "--max-units", "8")
     assert res.exit_code == 0, res.output
     assert env["srv"].call_count == 8 * 3 * 3  # 8 units x 3 depths x 3 arms
+    # off a terminal (CI logs, redirected runs) progress comes as plain lines, one per batch
+    assert f"{CLAIM}: units 8/8, inconclusive so far" in res.output, res.output
     [rec] = iter_records(env["results"])
     assert (rec.claim, rec.model, rec.subject) == (CLAIM, MODEL, MODEL)
     assert rec.spent.units == 8 and rec.spent.batches == 1 and rec.spent.stop == "unit budget"
