@@ -204,11 +204,14 @@ def test_scale_chart_draws_one_panel_per_claim_naming_its_metric():
     df = pd.DataFrame([
         {"claim": c, "metric": m, "model": f"local/{size}", "parameters_b": size, "value": v,
          "ci_low": v - 0.1, "ci_high": v + 0.1, "verdict": verdict}
-        for c, m in (("claim-a", "gap"), ("claim-b", "drop"))
+        for c, m in (("claim-a", "gap"), ("claim-b", "drop"), ("claim-c", "rate"))
         for size, v, verdict in ((0.135, 0.1, "inconclusive"), (0.494, 0.4, "holds"))])
     svg = charts.to_svg(charts.scale_chart(df))
     assert "claim-a: gap" in svg and "claim-b: drop" in svg
     assert "parameters (billions, log scale)" in svg
+    # every panel has its own x axis, ticked at the sizes run (not a default 0.1..10 log axis)
+    assert svg.count(">parameters (billions, log scale)</text>") == 3  # 2 columns: 2 rows of panels
+    assert ">0.135<" in svg and ">0.494<" in svg and ">10<" not in svg
 
 
 def test_nested_mappings_are_flattened_not_shown_as_python_reprs():

@@ -124,8 +124,14 @@ def scale_chart(df: pd.DataFrame) -> alt.Chart:
     `df` columns: claim, metric, model, parameters_b, value, ci_low, ci_high, verdict.
     """
     df = df.assign(panel=df["claim"] + ": " + df["metric"])  # say which metric each panel plots
+    sizes = sorted(df["parameters_b"].unique())
+    # ticks only at the sizes run (a default log axis labels 0.1..10 and crowds 0.3/0.4), on a
+    # domain just around them, and an axis on every panel: faceted, Vega-Lite draws it on the
+    # bottom row only, so an upper panel's points could not be read off
     base = alt.Chart(df).encode(
-        x=alt.X("parameters_b:Q", title="parameters (billions, log scale)", scale=alt.Scale(type="log")),
+        x=alt.X("parameters_b:Q", title="parameters (billions, log scale)",
+                scale=alt.Scale(type="log", domain=[sizes[0] / 1.5, sizes[-1] * 1.5]),
+                axis=alt.Axis(values=sizes, format="~g", grid=False)),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLORS)[:4],
                                                       range=list(VERDICT_COLORS.values())[:4]),
                         legend=alt.Legend(orient="bottom", title="verdict")),
@@ -137,5 +143,6 @@ def scale_chart(df: pd.DataFrame) -> alt.Chart:
     line = base.mark_line(color="#888", strokeDash=[3, 3]).encode(y="value:Q", detail="claim:N")
     chart = alt.layer(line, bars, points).properties(width=230, height=150)
     if df["claim"].nunique() > 1:
-        return chart.facet(facet=alt.Facet("panel:N", title=None), columns=2).resolve_scale(y="independent")
+        return (chart.facet(facet=alt.Facet("panel:N", title=None), columns=2)
+                .resolve_scale(y="independent").resolve_axis(x="independent"))
     return chart
