@@ -239,7 +239,8 @@ def _register_suggest(app: typer.Typer) -> None:
         for m, a in agree.items():
             typer.echo(f"agreement of {m} with maintainer reviews on {a['both']} paper(s): stance "
                        f"{a['exact']}/{a['both']} ({a['exact_rate']:.0%}), relevant-or-not "
-                       f"{a['relevant']}/{a['both']} ({a['relevant_rate']:.0%})")
+                       f"{a['relevant']}/{a['both']} ({a['relevant_rate']:.0%}; calling every paper relevant: "
+                       f"{a['reviewed_relevant']}/{a['both']})")
 
 
 def main() -> None:  # pragma: no cover - convenience entry point before the lead's CLI exists

@@ -85,7 +85,9 @@ def agreement(suggestions: list[Suggestion], reviews: list[Review]) -> dict[str,
 
     `relevant` agreement counts a match when both call the paper irrelevant or
     both give it one of the three relevant stances (the coarser question).
-    An `unclear` suggestion is a disagreement.
+    An `unclear` suggestion is a disagreement. `reviewed_relevant` (papers the
+    maintainer found relevant) is the relevant-or-not agreement of a model that
+    calls every paper relevant: the baseline the rate must beat to mean anything.
     """
     by_key = {(r.claim, r.arxiv): r.stance for r in reviews}
     out: dict[str, dict[str, float | int]] = {}
@@ -93,8 +95,9 @@ def agreement(suggestions: list[Suggestion], reviews: list[Review]) -> dict[str,
         stance = by_key.get((s.claim, s.arxiv))
         if stance is None:
             continue
-        m = out.setdefault(s.model, {"both": 0, "exact": 0, "relevant": 0})
+        m = out.setdefault(s.model, {"both": 0, "exact": 0, "relevant": 0, "reviewed_relevant": 0})
         m["both"] += 1
+        m["reviewed_relevant"] += int(stance != "irrelevant")  # what "always relevant" would match
         m["exact"] += int(s.stance == stance)
         m["relevant"] += int(s.stance != "unclear" and (s.stance == "irrelevant") == (stance == "irrelevant"))
     for m in out.values():

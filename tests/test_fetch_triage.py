@@ -203,6 +203,23 @@ def test_agreement_of_suggestions_with_reviews():
     a = agreement(sugg, revs)["m"]
     assert (a["both"], a["exact"], a["relevant"]) == (3, 1, 1)
     assert a["exact_rate"] == pytest.approx(1 / 3)
+    assert a["reviewed_relevant"] == 2  # a model calling everything relevant would match 2 of 3
+
+
+def test_book_shows_suggestion_agreement_beside_the_always_relevant_baseline(tmp_path):
+    from codegap.book import literature
+    from fetch.suggest import SUGGESTIONS_PATH, Suggestion, write_suggestions
+    from fetch.triage import REVIEWS_PATH, Review, write_reviews
+
+    assert "No model-suggested stance" in literature.agreement_text(tmp_path)
+    day = dt.date(2026, 11, 30)
+    write_reviews(tmp_path / REVIEWS_PATH, [Review(claim="c", arxiv=a, stance=s, reason="r", reviewed=day)
+                                            for a, s in [("2501.00001", "supports"), ("2501.00002", "irrelevant")]])
+    write_suggestions(tmp_path / SUGGESTIONS_PATH, [
+        Suggestion(claim="c", arxiv=a, stance="supports", reason="r", model="m<b>", suggested=day)
+        for a in ("2501.00001", "2501.00002")])
+    md = literature.agreement_text(tmp_path)
+    assert "| `m<b>` | 2 | 1 (50%) | 1 (50%) | 1 (50%) |" in md  # model string as a code span (shown as text)
 
 
 def test_suggest_stance_runs_an_inspect_task_and_parses_answers(tmp_path):

@@ -97,7 +97,8 @@ def assemble(repo: Path = REPO) -> Path:
     (out / "interval_methods.md").write_text(methods.interval_methods(claims, records), encoding="utf-8")
     (out / "method_names.md").write_text(methods.method_names(), encoding="utf-8")
     (out / "rule_changes.md").write_text(methods.rule_changes(claims), encoding="utf-8")
-    (out / "literature_rule.md").write_text(literature.rule_text(), encoding="utf-8")
+    (out / "literature_rule.md").write_text(literature.rule_text() + "\n" + literature.agreement_text(repo),
+                                            encoding="utf-8")
     (out / "notebooks.md").write_text(_notebooks_index(run_pages), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps({
         "claims": [c.id for c in claims], "records": len(records),

@@ -48,6 +48,26 @@ def rule_text() -> str:
     )
 
 
+def agreement_text(repo: Path) -> str:
+    """How often each model's suggested stances match the maintainer's reviews of the same papers,
+    beside what calling every paper relevant would score (the suggestions never move a flag)."""
+    from fetch.suggestions import agreement, read_suggestions
+    from fetch.triage import read_review_list
+
+    agree = agreement(read_suggestions(repo / "literature" / "suggestions.yaml"),
+                      read_review_list(repo / "literature" / "reviews.yaml"))
+    if not agree:
+        return "**Model suggestions against reviews.** No model-suggested stance has a review to compare with yet.\n"
+    rows = [(code(m), str(a["both"]), f"{a['exact']} ({a['exact_rate']:.0%})",
+             f"{a['relevant']} ({a['relevant_rate']:.0%})",
+             f"{a['reviewed_relevant']} ({a['reviewed_relevant'] / a['both']:.0%})")
+            for m, a in sorted(agree.items())]
+    return ("**Model suggestions against reviews.** Papers that both a model (`codegap suggest-stance`) "
+            "and a maintainer judged, and how often they agree:\n\n"
+            + table(["model", "papers judged by both", "same stance", "same relevant-or-not",
+                     "baseline: calling every paper relevant"], rows))
+
+
 def counts_text(entry: view.ClaimLiterature) -> str:
     c = entry.counts
     return (f"supports {c.get('supports', 0)}, challenges {c.get('challenges', 0)}, "
