@@ -78,7 +78,7 @@ def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapp
     scale = scale_frame(live, records)
     if not scale.empty and scale["parameters_b"].nunique() > 1:
         out.append("## Across model size\n")
-        out.append("Per claim, the first metric of its rule, with its interval, on each embedded model of known size "
+        out.append("Per claim, the metric of the first condition of its rule (after the premises), with its interval, on each embedded model of known size "
                    "(latest run). Colour is that run's verdict.\n")
         out.append(charts.html_block(charts.scale_chart(scale), "key metric against model size, per claim"))
     out.append("## Every claim at a glance\n")
