@@ -48,7 +48,7 @@ def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapp
         "under an earlier rule or design; its claim page shows that verdict and what the current rule makes "
         "of it. A subject is a model string, or what a check trained itself.\n",
     ]
-    from codegap.book.live_check import latest_by_rule, scale_frame
+    from codegap.book.live_check import SCALE_METRIC, latest_by_rule, scale_frame
 
     by_rule = {c.id: latest_by_rule(c, records) for c in live}
 
@@ -78,7 +78,7 @@ def render(claims: list[Claim], records: list[RunRecord], literature_flags: Mapp
     scale = scale_frame(live, records)
     if not scale.empty and scale["parameters_b"].nunique() > 1:
         out.append("## Across model size\n")
-        out.append("Per claim, the metric of the first condition of its rule (after the premises), with its interval, on each embedded model of known size "
+        out.append(f"Per claim, {SCALE_METRIC}, with its interval, on each embedded model of known size "
                    "(latest run). Colour is that run's verdict.\n")
         out.append(charts.html_block(charts.scale_chart(scale), "key metric against model size, per claim"))
     out.append("## Every claim at a glance\n")

@@ -51,11 +51,10 @@ def rule_text() -> str:
 def agreement_text(repo: Path) -> str:
     """How often each model's suggested stances match the maintainer's reviews of the same papers,
     beside what calling every paper relevant would score (the suggestions never move a flag)."""
-    from fetch.suggestions import agreement, read_suggestions
-    from fetch.triage import read_review_list
+    from fetch.suggestions import SUGGESTIONS_PATH, agreement, read_suggestions
+    from fetch.triage import REVIEWS_PATH, read_review_list
 
-    agree = agreement(read_suggestions(repo / "literature" / "suggestions.yaml"),
-                      read_review_list(repo / "literature" / "reviews.yaml"))
+    agree = agreement(read_suggestions(repo / SUGGESTIONS_PATH), read_review_list(repo / REVIEWS_PATH))
     if not agree:
         return "**Model suggestions against reviews.** No model-suggested stance has a review to compare with yet.\n"
     rows = [(code(m), str(a["both"]), f"{a['exact']} ({a['exact_rate']:.0%})",

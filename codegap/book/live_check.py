@@ -24,6 +24,10 @@ from codegap.results import RunRecord, latest_per_model, verdict_flips
 from codegap.verdicts import MEANING, Metric, condition_alpha, decide, rule_version
 
 
+#: What the scale view plots for each claim (said once, on the claim pages and the dashboard alike).
+SCALE_METRIC = "the metric of the rule's first condition (after the premises)"
+
+
 def condition_text(c: Condition) -> str:
     side = "above" if c.op == ">" else "below"
     return f"{code(c.metric)} has its whole interval {side} {c.threshold:g} — {text(c.why)}"
@@ -175,7 +179,7 @@ def results(claim: Claim, records: list[RunRecord], run_pages: Mapping[str, str]
     if not scale.empty and scale["parameters_b"].nunique() > 1:
         out.append("### Across model size\n")
         out.append(charts.html_block(charts.scale_chart(scale),
-                                     f"{claim.id}: the metric of the rule's first condition (after the premises) against model size (embedded models)"))
+                                     f"{claim.id}: {SCALE_METRIC} against model size (embedded models)"))
     out.append("### Provenance of each number\n")
     for subject, rec in sorted(latest.items()):
         p = rec.provenance
@@ -230,9 +234,8 @@ def latest_by_rule(claim: Claim, records: list[RunRecord]) -> tuple[dict[str, Ru
 
 
 def scale_frame(claims: list[Claim], records: list[RunRecord]) -> pd.DataFrame:
-    """Per claim and embedded model of known size: the metric of the rule's first condition (premises
-    aside) in the latest record decided under the current rule (metrics of earlier designs may mean
-    something else)."""
+    """Per claim and embedded model of known size: `SCALE_METRIC` in the latest record decided under
+    the current rule (metrics of earlier designs may mean something else)."""
     from codegap.models.spec import parse_model
     from codegap.models.weights import CATALOG
 
